@@ -1,0 +1,25 @@
+/// A growable block of Float32 owned by a cache: reallocation only when a pass needs more than it had.
+final class FloatBuffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init(capacity: Int = 0) {
+        self.capacity = max(capacity, 1)
+        pointer = .allocate(capacity: self.capacity)
+        pointer.initialize(repeating: 0, count: self.capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Makes room for `count` floats; keeps the first `preserving` values.
+    func reserve(_ count: Int, preserving: Int = 0) {
+        guard count > capacity else { return }
+        let newCapacity = max(count, capacity * 2)
+        let newPointer = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
+        newPointer.initialize(repeating: 0, count: newCapacity)
+        newPointer.update(from: pointer, count: min(preserving, capacity))
+        pointer.deallocate()
+        pointer = newPointer
+        capacity = newCapacity
+    }
+}

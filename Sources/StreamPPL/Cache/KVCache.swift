@@ -1,0 +1,60 @@
+/// Stores the keys and values of the tokens fed so far and decides what each new token attends to.
+/// The model hands it each layer's fresh projections; eviction and positions are the cache's business.
+public protocol KVCache: AnyObject {
+    /// Called once before a forward pass of `count` tokens (the next `count` tokens of the stream).
+    func prepare(count: Int)
+    /// Stores layer `layer`'s keys and values (before rotary) of the `count` tokens being fed and writes
+    /// each token's attention output. Shapes: queries/output (count, heads*headSize), keys/values (count, kvHeads*headSize).
+    func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                count: Int, output: UnsafeMutablePointer<Float>)
+    /// The `count` tokens have gone through every layer; eviction applies from here on (SPEC §2: after each step).
+    func commit(count: Int)
+}
+
+/// The dimensions a cache needs to know.
+public struct AttentionShape: Sendable, Equatable {
+    public let layers: Int
+    public let heads: Int
+    public let keyValueHeads: Int
+    public let headSize: Int
+
+    public init(config: ModelConfig) {
+        layers = config.layerCount
+        heads = config.headCount
+        keyValueHeads = config.keyValueHeadCount
+        headSize = config.headSize
+    }
+
+    public var queryWidth: Int { heads * headSize }
+    public var keyValueWidth: Int { keyValueHeads * headSize }
+    /// Query heads that share one key/value head (grouped-query attention).
+    public var groupSize: Int { heads / keyValueHeads }
+    public var scale: Float { 1 / Float(headSize).squareRoot() }
+}
+
+/// Which positions rotary embedding sees (SPEC §2).
+public enum PositionMode: String, Sendable, CaseIterable {
+    /// Each key at the rank of its slot in the cache, the query at the next slot: the paper's method.
+    case cache
+    /// Every token at its original stream position, which breaks past the training window.
+    case original
+}
+
+/// Which fed tokens token `index` of the stream attends to under `sinks + window` (SPEC §2):
+/// A(i) = { j <= i : j < sinks or j >= i - window }; `window == nil` is dense.
+struct VisibleKeys: Equatable {
+    let sinkCount: Int       // keys 0..<sinkCount
+    let windowStart: Int     // keys windowStart...index (empty when windowStart > index)
+    let index: Int
+
+    init(index: Int, sinks: Int, window: Int?) {
+        self.index = index
+        sinkCount = min(sinks, index + 1)
+        let lowest = window.map { index - $0 } ?? 0
+        windowStart = max(sinks, lowest)
+    }
+
+    var windowCount: Int { max(0, index - windowStart + 1) }
+    /// |A(i)| - 1: the query's rank, i.e. its position under `PositionMode.cache`.
+    var queryRank: Int { sinkCount + windowCount - 1 }
+}

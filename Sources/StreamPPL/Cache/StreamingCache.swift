@@ -1,0 +1,205 @@
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The chunked cache: attention sinks plus a rolling window (or everything, when `window` is nil),
+/// evaluated many tokens per forward pass with the mask of SPEC §2 instead of one eviction per token.
+///
+/// A token's keys and values never change once computed, so feeding a chunk of tokens with each query
+/// restricted to its own A(i) gives the token-by-token numbers (SPEC §3). Keys are stored before rotary
+/// embedding; per pass, the window keys are rotated to their offset from the oldest key the chunk needs,
+/// so the rotary angles depend on distances inside the cache, never on how far into the stream we are.
+public final class StreamingCache: KVCache {
+    public let sinks: Int
+    public let window: Int?
+    public let positions: PositionMode
+    /// Tokens fed so far (stream indices 0..<fedCount).
+    public private(set) var fedCount = 0
+
+    private let shape: AttentionShape
+    private let rotary: RotaryEmbedding
+    private let sinkKeys: [FloatBuffer]      // per layer (sinks, kvWidth)
+    private let sinkValues: [FloatBuffer]
+    private let windowKeys: [FloatBuffer]    // per layer (windowRows, kvWidth): stream indices windowBase..<fedCount
+    private let windowValues: [FloatBuffer]
+    private var windowBase: Int
+    private var windowRows = 0               // rows each window buffer can hold
+
+    // The pass being fed: stream indices passStart..<passStart+passCount, window keys from passWindowStart.
+    private var passStart = 0
+    private var passCount = 0
+    private var passWindowStart = 0
+    private var visible: [VisibleKeys] = []
+
+    // Scratch, reused across passes.
+    private let rotatedWindowKeys = FloatBuffer()  // (window keys of the pass, kvWidth)
+    private let rotatedSinkKeys = FloatBuffer()    // (sinks, kvWidth)
+    private let windowQueries = FloatBuffer()      // (count, queryWidth)
+    private let sinkQueries = FloatBuffer()        // (count, queryWidth)
+    private let scores = FloatBuffer()             // (count, window keys of the pass)
+    private let sinkScores = FloatBuffer()         // (count, sinks)
+
+    public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
+        self.shape = shape
+        self.rotary = rotary
+        self.sinks = sinks
+        self.window = window
+        self.positions = positions
+        windowBase = sinks
+        let sinkSize = max(sinks, 1) * shape.keyValueWidth
+        sinkKeys = (0 ..< shape.layers).map { _ in FloatBuffer(capacity: sinkSize) }
+        sinkValues = (0 ..< shape.layers).map { _ in FloatBuffer(capacity: sinkSize) }
+        windowKeys = (0 ..< shape.layers).map { _ in FloatBuffer() }
+        windowValues = (0 ..< shape.layers).map { _ in FloatBuffer() }
+    }
+
+    /// Forgets every token, keeping the allocations (re-computation starts each window from scratch).
+    public func reset() {
+        fedCount = 0
+        windowBase = sinks
+    }
+
+    public func prepare(count: Int) {
+        passStart = fedCount
+        passCount = count
+        visible = (0 ..< count).map { VisibleKeys(index: passStart + $0, sinks: sinks, window: window) }
+        passWindowStart = visible.first.map { max($0.windowStart, sinks) } ?? sinks
+        // Drop the window rows no query of this pass can see, then make room for the pass's own tokens.
+        let end = passStart + count
+        let neededRows = max(0, end - passWindowStart)
+        if end - windowBase > windowRows {
+            // Room for twice what this pass needs, so compaction happens about once per `neededRows` tokens.
+            let keptRows = max(0, passStart - passWindowStart)
+            let dropped = max(0, passWindowStart - windowBase)
+            let width = shape.keyValueWidth
+            let newRows = max(2 * neededRows, windowRows)
+            for buffer in windowKeys + windowValues {
+                if keptRows > 0, dropped > 0 {
+                    memmove(buffer.pointer, buffer.pointer + dropped * width, keptRows * width * MemoryLayout<Float>.size)
+                }
+                buffer.reserve(newRows * width, preserving: keptRows * width)
+            }
+            windowRows = windowKeys[0].capacity / width
+            windowBase = max(passWindowStart, sinks)
+        }
+        rotary.reserve(positions: neededRows + sinks + 1)
+        rotatedWindowKeys.reserve(neededRows * shape.keyValueWidth)
+        rotatedSinkKeys.reserve(sinks * shape.keyValueWidth)
+        windowQueries.reserve(count * shape.queryWidth)
+        sinkQueries.reserve(count * shape.queryWidth)
+        scores.reserve(count * neededRows)
+        sinkScores.reserve(count * max(sinks, 1))
+    }
+
+    public func commit(count: Int) {
+        fedCount += count
+    }
+
+    public func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                       count: Int, output: UnsafeMutablePointer<Float>) {
+        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth, headSize = shape.headSize
+        store(layer: layer, keys: keys, values: values, count: count)
+
+        // Window keys of the pass at offsets 0..<windowKeyCount from passWindowStart.
+        let windowKeyCount = max(0, passStart + count - passWindowStart)
+        let windowKeySource = windowKeys[layer].pointer + (passWindowStart - windowBase) * kvWidth
+        let windowValueSource = windowValues[layer].pointer + (passWindowStart - windowBase) * kvWidth
+        let rotatedWindow = rotatedWindowKeys.pointer
+        rotatedWindow.update(from: windowKeySource, count: windowKeyCount * kvWidth)
+        for row in 0 ..< windowKeyCount {
+            rotary.rotate(rotatedWindow + row * kvWidth, headCount: shape.keyValueHeads, position: row)
+        }
+        let sinkKeyCount = min(sinks, passStart + count)
+        let rotatedSinks = rotatedSinkKeys.pointer
+        rotatedSinks.update(from: sinkKeys[layer].pointer, count: sinkKeyCount * kvWidth)
+        for row in 0 ..< sinkKeyCount {
+            rotary.rotate(rotatedSinks + row * kvWidth, headCount: shape.keyValueHeads, position: row)
+        }
+        // Each query twice: at its distance-preserving offset for the window keys, at its own position for the sinks.
+        for (t, keysOfT) in visible.enumerated() {
+            let windowQuery = windowQueries.pointer + t * qWidth
+            windowQuery.update(from: queries + t * qWidth, count: qWidth)
+            rotary.rotate(windowQuery, headCount: shape.heads, position: keysOfT.index - passWindowStart)
+            if keysOfT.sinkCount > 0 {
+                let sinkQuery = sinkQueries.pointer + t * qWidth
+                sinkQuery.update(from: queries + t * qWidth, count: qWidth)
+                let position = positions == .cache ? keysOfT.queryRank : keysOfT.index
+                rotary.rotate(sinkQuery, headCount: shape.heads, position: position)
+            }
+        }
+
+        for head in 0 ..< shape.heads {
+            let group = head / shape.groupSize
+            let headOutput = output + head * headSize
+            if windowKeyCount > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(windowKeyCount), Int32(headSize),
+                            shape.scale, windowQueries.pointer + head * headSize, Int32(qWidth),
+                            rotatedWindow + group * headSize, Int32(kvWidth),
+                            0, scores.pointer, Int32(windowKeyCount))
+            }
+            for (t, keysOfT) in visible.enumerated() {
+                let row = scores.pointer + t * windowKeyCount
+                let sinkRow = sinkScores.pointer + t * max(sinks, 1)
+                let sinkQuery = sinkQueries.pointer + t * qWidth + head * headSize
+                for j in 0 ..< keysOfT.sinkCount {
+                    sinkRow[j] = shape.scale * LinearAlgebra.dot(sinkQuery, rotatedSinks + j * kvWidth + group * headSize, count: headSize)
+                }
+                let first = keysOfT.windowStart - passWindowStart
+                Self.maskedSoftmax(sinkScores: sinkRow, sinkCount: keysOfT.sinkCount, windowScores: row,
+                                   windowCount: windowKeyCount, visible: first ..< first + keysOfT.windowCount)
+            }
+            if windowKeyCount > 0 {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(headSize), Int32(windowKeyCount),
+                            1, scores.pointer, Int32(windowKeyCount), windowValueSource + group * headSize, Int32(kvWidth),
+                            0, headOutput, Int32(qWidth))
+            } else {
+                for t in 0 ..< count { (headOutput + t * qWidth).update(repeating: 0, count: headSize) }
+            }
+            for (t, keysOfT) in visible.enumerated() {
+                let sinkRow = sinkScores.pointer + t * max(sinks, 1)
+                let out = headOutput + t * qWidth
+                for j in 0 ..< keysOfT.sinkCount {
+                    let value = sinkValues[layer].pointer + j * kvWidth + group * headSize
+                    let p = sinkRow[j]
+                    for d in 0 ..< headSize { out[d] += p * value[d] }
+                }
+            }
+        }
+    }
+
+    private func store(layer: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int) {
+        let width = shape.keyValueWidth
+        for t in 0 ..< count {
+            let index = passStart + t
+            let (keyRow, valueRow) = index < sinks
+                ? (sinkKeys[layer].pointer + index * width, sinkValues[layer].pointer + index * width)
+                : (windowKeys[layer].pointer + (index - windowBase) * width, windowValues[layer].pointer + (index - windowBase) * width)
+            keyRow.update(from: keys + t * width, count: width)
+            valueRow.update(from: values + t * width, count: width)
+        }
+    }
+
+    /// Softmax over the visible sink scores and the visible part of a window row; invisible window
+    /// entries become 0 so the value product can run over the whole row.
+    private static func maskedSoftmax(sinkScores: UnsafeMutablePointer<Float>, sinkCount: Int,
+                                      windowScores: UnsafeMutablePointer<Float>, windowCount: Int, visible range: Range<Int>) {
+        var maximum = -Float.infinity
+        for j in 0 ..< sinkCount { maximum = max(maximum, sinkScores[j]) }
+        for j in range { maximum = max(maximum, windowScores[j]) }
+        var total: Float = 0
+        for j in 0 ..< sinkCount {
+            sinkScores[j] = expf(sinkScores[j] - maximum)
+            total += sinkScores[j]
+        }
+        for j in range {
+            windowScores[j] = expf(windowScores[j] - maximum)
+            total += windowScores[j]
+        }
+        let inverse = 1 / total
+        for j in 0 ..< sinkCount { sinkScores[j] *= inverse }
+        for j in 0 ..< windowCount { windowScores[j] = range.contains(j) ? windowScores[j] * inverse : 0 }
+    }
+}

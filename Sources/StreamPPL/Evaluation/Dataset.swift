@@ -1,0 +1,130 @@
+import CZlib
+import Foundation
+
+/// Why a dataset could not be read.
+public enum DatasetError: Error, CustomStringConvertible, Equatable {
+    case notFound(path: String)
+    case empty(path: String)
+    case unreadable(path: String, reason: String)
+    case invalidUTF8(path: String, byteOffset: Int)
+    case badJSONL(path: String, line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .notFound(path): "\(path): no such file or folder"
+        case let .empty(path): "\(path): no documents (a folder needs *.txt or *.txt.gz files; a .jsonl needs lines with a \"text\" field)"
+        case let .unreadable(path, reason): "\(path): cannot read: \(reason)"
+        case let .invalidUTF8(path, offset): "\(path): not valid UTF-8 (first bad byte near offset \(offset))"
+        case let .badJSONL(path, line, reason): "\(path):\(line): \(reason)"
+        }
+    }
+}
+
+/// An ordered list of documents (SPEC §1): a folder of `*.txt`/`*.txt.gz` books in file-name order,
+/// a `.jsonl` file with one `text` per line, or a single text file. Texts are read one at a time,
+/// byte for byte, when the evaluation reaches them.
+public struct Dataset: Sendable {
+    public enum Source: Sendable, Equatable {
+        case file(String)
+        case jsonlLine(path: String, line: Int)
+    }
+
+    public let path: String
+    /// The files the documents come from, in order (each once).
+    public let files: [String]
+    private let sources: [Source]
+
+    public var documentCount: Int { sources.count }
+
+    public init(path: String) throws(DatasetError) {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path: path) }
+        if isDirectory.boolValue {
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+                throw .unreadable(path: path, reason: error.localizedDescription)
+            }
+            // Byte-wise order, so the book order does not depend on the locale.
+            files = names.filter { $0.hasSuffix(".txt") || $0.hasSuffix(".txt.gz") }
+                .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                .map { (path as NSString).appendingPathComponent($0) }
+            sources = files.map(Source.file)
+        } else if path.hasSuffix(".jsonl") {
+            files = [path]
+            let lineCount = try Self.readJSONL(path).count
+            sources = (0 ..< lineCount).map { .jsonlLine(path: path, line: $0) }
+        } else {
+            files = [path]
+            sources = [.file(path)]
+        }
+        guard !sources.isEmpty else { throw .empty(path: path) }
+    }
+
+    /// The text of document `index`, exactly as stored.
+    public func text(ofDocument index: Int) throws(DatasetError) -> String {
+        switch sources[index] {
+        case let .file(file):
+            return try Self.decodeUTF8(Self.readBytes(file), path: file)
+        case let .jsonlLine(file, line):
+            return try Self.readJSONL(file)[line]
+        }
+    }
+
+    /// A file's bytes, gunzipped when it ends in `.gz`.
+    static func readBytes(_ path: String) throws(DatasetError) -> [UInt8] {
+        guard path.hasSuffix(".gz") else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .unreadable(path: path, reason: "permission denied or not a regular file")
+            }
+            return [UInt8](data)
+        }
+        guard let file = gzopen(path, "rb") else { throw .unreadable(path: path, reason: "cannot open") }
+        defer { gzclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+            if read < 0 {
+                var code: Int32 = 0
+                let message = gzerror(file, &code).map { String(cString: $0) } ?? "unknown error"
+                throw .unreadable(path: path, reason: "gzip: \(message)")
+            }
+            if read == 0 { break }
+            bytes.append(contentsOf: chunk[0 ..< Int(read)])
+        }
+        return bytes
+    }
+
+    static func decodeUTF8(_ bytes: [UInt8], path: String) throws(DatasetError) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var offset = 0
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        decoding: while true {
+            switch decoder.decode(&iterator) {
+            case let .scalarValue(scalar): offset += UTF8.width(scalar)
+            case .emptyInput: break decoding
+            case .error: break decoding
+            }
+        }
+        throw .invalidUTF8(path: path, byteOffset: offset)
+    }
+
+    private static func readJSONL(_ path: String) throws(DatasetError) -> [String] {
+        let content = try decodeUTF8(readBytes(path), path: path)
+        var texts: [String] = []
+        for (number, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.allSatisfy(\.isWhitespace) {
+            let object: Any
+            do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
+                throw .badJSONL(path: path, line: number + 1, reason: "not valid JSON")
+            }
+            guard let text = (object as? [String: Any])?["text"] as? String else {
+                throw .badJSONL(path: path, line: number + 1, reason: "no string field \"text\"")
+            }
+            texts.append(text)
+        }
+        return texts
+    }
+}

@@ -1,0 +1,139 @@
+/// One scored prediction: the NLL of `target.token` given everything the cache let the model see.
+public struct Prediction: Sendable, Equatable {
+    public let document: Int
+    public let position: Int
+    public let token: Int32
+    public let nll: Double
+}
+
+public enum EvaluationError: Error, CustomStringConvertible, Equatable {
+    case sinkTextNotOneToken(config: String, tokens: [Int32])
+
+    public var description: String {
+        switch self {
+        case let .sinkTextNotOneToken(config, tokens):
+            "invalid cache config '\(config)': the sink string must encode to exactly one token, it encodes to \(tokens.count) (\(tokens.map(String.init).joined(separator: " ")))"
+        }
+    }
+}
+
+public struct EvaluationOptions: Sendable {
+    public var maxPredictions: Int
+    /// Tokens per forward pass on the chunked path.
+    public var chunkSize: Int
+    /// Feed one token per forward pass through `ExactCache`, the definition of SPEC §2.
+    public var exactTokenByToken: Bool
+    public var positions: PositionMode
+
+    public init(maxPredictions: Int = .max, chunkSize: Int = 256, exactTokenByToken: Bool = false, positions: PositionMode = .cache) {
+        self.maxPredictions = maxPredictions
+        self.chunkSize = chunkSize
+        self.exactTokenByToken = exactTokenByToken
+        self.positions = positions
+    }
+}
+
+/// Streams a dataset through a model under one cache configuration and reports every prediction.
+public final class Evaluator {
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer
+
+    public init(model: LlamaModel, tokenizer: Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Runs the whole stream (or until `shouldStop` says so between passes). Returns whether it was stopped early.
+    @discardableResult
+    public func evaluate(_ config: CacheConfig, dataset: Dataset, options: EvaluationOptions,
+                         shouldStop: () -> Bool = { false },
+                         record: (Prediction) throws -> Void) throws -> Bool {
+        let shape = AttentionShape(config: model.config)
+        let rotary = RotaryEmbedding(config: model.config)
+        var prefix: [Int32] = []
+        if case let .sinkWindow(sinks, _, sinkText?) = config.policy {
+            let ids = tokenizer.encode(sinkText)
+            guard ids.count == 1 else { throw EvaluationError.sinkTextNotOneToken(config: config.text, tokens: ids) }
+            prefix = Array(repeating: ids[0], count: sinks)
+        }
+        var stream = TokenStream(dataset: dataset, prefix: prefix, maxPredictions: options.maxPredictions,
+                                 tokenize: tokenizer.encodeDocument)
+        let stopped: Bool
+        switch config.policy {
+        case .dense, .sinkWindow:
+            let (sinks, window): (Int, Int?) = switch config.policy {
+            case let .sinkWindow(sinks, window, _): (sinks, window)
+            default: (0, nil)
+            }
+            let cache: KVCache = options.exactTokenByToken
+                ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
+                : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
+            stopped = try streamThrough(cache: cache, stream: &stream, passSize: options.exactTokenByToken ? 1 : options.chunkSize,
+                                        shouldStop: shouldStop, record: record)
+        case let .recompute(length, stride):
+            stopped = try recompute(length: length, stride: stride, stream: &stream, exact: options.exactTokenByToken,
+                                    shape: shape, rotary: rotary, shouldStop: shouldStop, record: record)
+        }
+        if let error = stream.error { throw error }
+        return stopped
+    }
+
+    private func streamThrough(cache: KVCache, stream: inout TokenStream, passSize: Int,
+                               shouldStop: () -> Bool, record: (Prediction) throws -> Void) throws -> Bool {
+        let state = ForwardState(config: model.config, capacity: passSize)
+        var pass: [FedToken] = []
+        pass.reserveCapacity(passSize)
+        while true {
+            pass.removeAll(keepingCapacity: true)
+            while pass.count < passSize, let fed = stream.next() { pass.append(fed) }
+            guard !pass.isEmpty else { return false }
+            let tokens = pass.map(\.token)
+            let firstScored = pass.firstIndex { $0.target != nil } ?? pass.count
+            tokens.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: firstScored ..< pass.count) }
+            try score(pass, logitRow: { $0 }, state: state, record: record)
+            if shouldStop() { return true }
+        }
+    }
+
+    /// SPEC §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
+    /// fed tokens (positions from 0) scores the last `stride` predictions.
+    private func recompute(length: Int, stride: Int, stream: inout TokenStream, exact: Bool, shape: AttentionShape,
+                           rotary: RotaryEmbedding, shouldStop: () -> Bool, record: (Prediction) throws -> Void) throws -> Bool {
+        let state = ForwardState(config: model.config, capacity: exact ? 1 : length)
+        let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil)
+        var history: [Int32] = []   // the last `length` fed tokens
+        var pending: [FedToken] = []
+        while true {
+            pending.removeAll(keepingCapacity: true)
+            while pending.count < stride, let fed = stream.next() {
+                pending.append(fed)
+                history.append(fed.token)
+            }
+            guard !pending.isEmpty else { return false }
+            if history.count > length { history.removeFirst(history.count - length) }
+            let firstScored = history.count - pending.count
+            if exact {
+                let cache = ExactCache(shape: shape, rotary: rotary, sinks: 0, window: nil)
+                for (row, token) in history.enumerated() {
+                    let scored = row >= firstScored
+                    [token].withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: scored ? 0 ..< 1 : 0 ..< 0) }
+                    if scored { try score([pending[row - firstScored]], logitRow: { _ in 0 }, state: state, record: record) }
+                }
+            } else {
+                batched.reset()
+                history.withUnsafeBufferPointer { model.forward($0, cache: batched, state: state, logitRows: firstScored ..< history.count) }
+                try score(pending, logitRow: { firstScored + $0 }, state: state, record: record)
+            }
+            if shouldStop() { return true }
+        }
+    }
+
+    private func score(_ fed: [FedToken], logitRow: (Int) -> Int, state: ForwardState, record: (Prediction) throws -> Void) throws {
+        for (index, item) in fed.enumerated() {
+            guard let target = item.target else { continue }
+            let nll = LinearAlgebra.negativeLogLikelihood(logits: state.logits.row(logitRow(index)), count: model.config.vocabularySize,
+                                                          target: Int(target.token))
+            try record(Prediction(document: target.document, position: target.position, token: target.token, nll: nll))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// One token fed to the model and, unless it is a sink-prefix token, the prediction it is scored on.
+public struct FedToken: Sendable, Equatable {
+    public let token: Int32
+    public let target: Target?
+
+    /// The token that follows in the same document: SPEC §1 scores NLL(token i+1) when token i is fed.
+    public struct Target: Sendable, Equatable {
+        public let document: Int
+        public let position: Int   // the target's index within its document
+        public let token: Int32
+    }
+}
+
+/// The fed tokens of a whole dataset in order (SPEC §1): each document tokenized on its own when reached,
+/// its tokens 0..n-2 fed with targets 1..n-1, optionally preceded by an unscored sink prefix.
+/// Stops after `maxPredictions` targets.
+public struct TokenStream: IteratorProtocol {
+    private let dataset: Dataset
+    private let tokenize: (String) -> [Int32]
+    private var prefix: [Int32]
+    private let maxPredictions: Int
+    private var document = -1
+    private var tokens: [Int32] = []
+    private var cursor = 0
+    public private(set) var predictions = 0
+    /// The first error met reading a document; the stream ends there.
+    public private(set) var error: DatasetError?
+
+    public init(dataset: Dataset, prefix: [Int32] = [], maxPredictions: Int = .max, tokenize: @escaping (String) -> [Int32]) {
+        self.dataset = dataset
+        self.prefix = prefix.reversed()
+        self.maxPredictions = maxPredictions
+        self.tokenize = tokenize
+    }
+
+    public mutating func next() -> FedToken? {
+        if let sink = prefix.popLast() { return FedToken(token: sink, target: nil) }
+        guard predictions < maxPredictions else { return nil }
+        while cursor + 1 >= tokens.count {
+            document += 1
+            guard document < dataset.documentCount else { return nil }
+            do { tokens = tokenize(try dataset.text(ofDocument: document)) } catch {
+                self.error = error
+                return nil
+            }
+            cursor = 0
+        }
+        defer { cursor += 1; predictions += 1 }
+        return FedToken(token: tokens[cursor],
+                        target: .init(document: document, position: cursor + 1, token: tokens[cursor + 1]))
+    }
+}

@@ -1,0 +1,42 @@
+/// Why a GGUF file could not be read. Every message names the file, what was found and what was expected.
+public enum GGUFError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case badMagic(path: String, found: String)
+    case unsupportedVersion(path: String, version: UInt32)
+    case truncated(path: String, reading: String, offset: Int, needed: Int, fileSize: Int)
+    case invalidValueType(path: String, key: String, type: UInt32)
+    case invalidString(path: String, offset: Int)
+    case invalidAlignment(path: String, alignment: Int)
+    case unknownTensorType(path: String, tensor: String, type: UInt32)
+    case badTensorShape(path: String, tensor: String, detail: String)
+    case tensorOutOfBounds(path: String, tensor: String, end: Int, fileSize: Int)
+    case duplicateName(path: String, name: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason):
+            "\(path): cannot open: \(reason)"
+        case let .badMagic(path, found):
+            "\(path): not a GGUF file: invalid magic \(found), expected 'GGUF'"
+        case let .unsupportedVersion(path, version):
+            "\(path): unsupported GGUF version \(version), expected 2 or 3"
+        case let .truncated(path, reading, offset, needed, fileSize):
+            "\(path): truncated GGUF file: reading \(reading) at byte \(offset) needs \(needed) bytes, the file has \(fileSize)"
+        case let .invalidValueType(path, key, type):
+            "\(path): metadata key '\(key)' has unknown value type \(type), expected 0...12"
+        case let .invalidString(path, offset):
+            "\(path): string at byte \(offset) is not valid UTF-8"
+        case let .invalidAlignment(path, alignment):
+            "\(path): general.alignment is \(alignment), expected a power of two"
+        case let .unknownTensorType(path, tensor, type):
+            "\(path): tensor '\(tensor)' has unsupported type \(type); supported: "
+                + TensorType.allCases.map(\.name).joined(separator: ", ")
+        case let .badTensorShape(path, tensor, detail):
+            "\(path): tensor '\(tensor)': \(detail)"
+        case let .tensorOutOfBounds(path, tensor, end, fileSize):
+            "\(path): tensor '\(tensor)' data ends at byte \(end), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
+        case let .duplicateName(path, name):
+            "\(path): '\(name)' appears twice"
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The few dense kernels the forward pass needs. Matrix products go to OpenBLAS; the rest are plain loops
+/// that the optimizer vectorizes.
+enum LinearAlgebra {
+    /// y (rows x w.rows) = x (rows x w.columns) · wᵀ: every token's row times every output row of the weight.
+    static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: FloatMatrix, into y: UnsafeMutablePointer<Float>) {
+        guard rows > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    Int32(rows), Int32(weight.rows), Int32(weight.columns),
+                    1, x, Int32(weight.columns), weight.values, Int32(weight.columns),
+                    0, y, Int32(weight.rows))
+    }
+
+    /// RMSNorm of each row, scaled by `weight` (Llama: x / sqrt(mean(x²) + ε) · w).
+    static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>, epsilon: Float,
+                        into y: UnsafeMutablePointer<Float>) {
+        for row in 0 ..< rows {
+            let input = x + row * width
+            let output = y + row * width
+            var sumOfSquares: Float = 0
+            for i in 0 ..< width { sumOfSquares += input[i] * input[i] }
+            let scale = 1 / (sumOfSquares / Float(width) + epsilon).squareRoot()
+            for i in 0 ..< width { output[i] = weight[i] * (input[i] * scale) }
+        }
+    }
+
+    /// gate ← silu(gate) · up, elementwise (SwiGLU).
+    static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        for i in 0 ..< count {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+
+    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0 ..< count { y[i] += x[i] }
+    }
+
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var sum: Float = 0
+        for i in 0 ..< count { sum += a[i] * b[i] }
+        return sum
+    }
+
+    /// In-place softmax over `count` scores; returns nothing because callers read the probabilities back.
+    static func softmax(_ scores: UnsafeMutablePointer<Float>, count: Int) {
+        guard count > 0 else { return }
+        var maximum = -Float.infinity
+        for i in 0 ..< count { maximum = max(maximum, scores[i]) }
+        var total: Float = 0
+        for i in 0 ..< count {
+            let e = expf(scores[i] - maximum)
+            scores[i] = e
+            total += e
+        }
+        let inverse = 1 / total
+        for i in 0 ..< count { scores[i] *= inverse }
+    }
+
+    /// -log softmax(logits)[target], with the normalizer accumulated in Float64 (SPEC §1).
+    static func negativeLogLikelihood(logits: UnsafePointer<Float>, count: Int, target: Int) -> Double {
+        var maximum = -Float.infinity
+        for i in 0 ..< count { maximum = max(maximum, logits[i]) }
+        var total: Double = 0
+        for i in 0 ..< count { total += Double(expf(logits[i] - maximum)) }
+        return log(total) + Double(maximum) - Double(logits[target])
+    }
+}

@@ -1,0 +1,86 @@
+/// The activations of one forward pass, allocated once for up to `capacity` tokens per pass.
+public final class ForwardState {
+    public let capacity: Int
+    let hidden: FloatMatrix        // (capacity, dim) the residual stream
+    let normed: FloatMatrix        // (capacity, dim)
+    let queries: FloatMatrix       // (capacity, heads * headSize)
+    let keys: FloatMatrix          // (capacity, kvHeads * headSize)
+    let values: FloatMatrix        // (capacity, kvHeads * headSize)
+    let attention: FloatMatrix     // (capacity, heads * headSize)
+    let projected: FloatMatrix     // (capacity, dim)
+    let gate: FloatMatrix          // (capacity, ffn)
+    let up: FloatMatrix            // (capacity, ffn)
+    /// (capacity, vocab): row t holds the logits of the token after the t-th token fed.
+    public let logits: FloatMatrix
+
+    public init(config: ModelConfig, capacity: Int) {
+        self.capacity = capacity
+        let attentionWidth = config.headCount * config.headSize
+        hidden = FloatMatrix(rows: capacity, columns: config.embeddingSize)
+        normed = FloatMatrix(rows: capacity, columns: config.embeddingSize)
+        queries = FloatMatrix(rows: capacity, columns: attentionWidth)
+        keys = FloatMatrix(rows: capacity, columns: config.keyValueSize)
+        values = FloatMatrix(rows: capacity, columns: config.keyValueSize)
+        attention = FloatMatrix(rows: capacity, columns: attentionWidth)
+        projected = FloatMatrix(rows: capacity, columns: config.embeddingSize)
+        gate = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
+        up = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
+        logits = FloatMatrix(rows: capacity, columns: config.vocabularySize)
+    }
+}
+
+/// A Llama-architecture decoder (RMSNorm, rotary attention with grouped-query heads, SwiGLU) in Float32.
+/// The model owns no cache: each call is handed the cache that stores keys and values and decides what
+/// every token attends to.
+public final class LlamaModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+
+    public init(config: ModelConfig, weights: ModelWeights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    public convenience init(gguf: GGUFFile) throws(ModelError) {
+        let config = try ModelConfig(gguf: gguf)
+        self.init(config: config, weights: try ModelWeights(gguf: gguf, config: config))
+    }
+
+    /// Feeds `tokens` (at most `state.capacity`) through every layer, then writes the logits of rows
+    /// `logitRows` into `state.logits` (row t = prediction after token t).
+    public func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, state: ForwardState, logitRows: Range<Int>) {
+        let count = tokens.count
+        precondition(count <= state.capacity, "chunk of \(count) tokens exceeds the forward state's capacity \(state.capacity)")
+        let dim = config.embeddingSize
+        for (row, token) in tokens.enumerated() {
+            state.hidden.row(row).update(from: weights.tokenEmbedding.row(Int(token)), count: dim)
+        }
+        cache.prepare(count: count)
+        for (index, layer) in weights.layers.enumerated() {
+            LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.attentionNorm.values,
+                                  epsilon: config.normEpsilon, into: state.normed.values)
+            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.query, into: state.queries.values)
+            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.key, into: state.keys.values)
+            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.value, into: state.values.values)
+            cache.attend(layer: index, queries: state.queries.values, keys: state.keys.values, values: state.values.values,
+                         count: count, output: state.attention.values)
+            LinearAlgebra.multiply(state.attention.values, rows: count, by: layer.attentionOutput, into: state.projected.values)
+            LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
+
+            LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.feedForwardNorm.values,
+                                  epsilon: config.normEpsilon, into: state.normed.values)
+            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.gate, into: state.gate.values)
+            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.up, into: state.up.values)
+            LinearAlgebra.swiGLU(gate: state.gate.values, up: state.up.values, count: count * config.feedForwardSize)
+            LinearAlgebra.multiply(state.gate.values, rows: count, by: layer.down, into: state.projected.values)
+            LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
+        }
+        cache.commit(count: count)
+
+        guard !logitRows.isEmpty else { return }
+        let first = logitRows.lowerBound
+        LinearAlgebra.rmsNorm(state.hidden.row(first), rows: logitRows.count, width: dim, weight: weights.outputNorm.values,
+                              epsilon: config.normEpsilon, into: state.normed.row(first))
+        LinearAlgebra.multiply(state.normed.row(first), rows: logitRows.count, by: weights.output, into: state.logits.row(first))
+    }
+}

@@ -1,0 +1,91 @@
+/// The blueprint of a Llama-architecture model, read from `<arch>.*` GGUF keys.
+public struct ModelConfig: Sendable, Equatable {
+    public var architecture: String
+    public var name: String
+    public var layerCount: Int          // <arch>.block_count
+    public var contextLength: Int       // <arch>.context_length (the training window)
+    public var embeddingSize: Int       // <arch>.embedding_length
+    public var feedForwardSize: Int     // <arch>.feed_forward_length
+    public var headCount: Int           // <arch>.attention.head_count
+    public var keyValueHeadCount: Int   // <arch>.attention.head_count_kv (grouped-query attention)
+    public var ropeBase: Double         // <arch>.rope.freq_base
+    public var ropeDimensions: Int      // <arch>.rope.dimension_count: leading dims of each head that rotate
+    public var normEpsilon: Float       // <arch>.attention.layer_norm_rms_epsilon
+    public var vocabularySize: Int
+
+    public var headSize: Int { embeddingSize / headCount }
+    public var keyValueSize: Int { keyValueHeadCount * headSize }
+
+    public init(architecture: String, name: String, layerCount: Int, contextLength: Int, embeddingSize: Int,
+                feedForwardSize: Int, headCount: Int, keyValueHeadCount: Int, ropeBase: Double,
+                ropeDimensions: Int, normEpsilon: Float, vocabularySize: Int) {
+        self.architecture = architecture
+        self.name = name
+        self.layerCount = layerCount
+        self.contextLength = contextLength
+        self.embeddingSize = embeddingSize
+        self.feedForwardSize = feedForwardSize
+        self.headCount = headCount
+        self.keyValueHeadCount = keyValueHeadCount
+        self.ropeBase = ropeBase
+        self.ropeDimensions = ropeDimensions
+        self.normEpsilon = normEpsilon
+        self.vocabularySize = vocabularySize
+    }
+
+    public init(gguf: GGUFFile) throws(ModelError) {
+        let path = gguf.path
+        guard let architecture = gguf.string("general.architecture") else {
+            throw .missingKey(path: path, key: "general.architecture")
+        }
+        guard ModelRegistry.architectures.contains(architecture) else {
+            throw .unsupportedArchitecture(path: path, architecture: architecture)
+        }
+        func required(_ suffix: String) throws(ModelError) -> Int {
+            let key = "\(architecture).\(suffix)"
+            guard let value = gguf.int(key) else { throw .missingKey(path: path, key: key) }
+            guard value > 0 else { throw .invalidValue(path: path, key: key, value: String(value), expected: "a positive integer") }
+            return value
+        }
+        let embeddingSize = try required("embedding_length")
+        let headCount = try required("attention.head_count")
+        let keyValueHeadCount = gguf.int("\(architecture).attention.head_count_kv") ?? headCount
+        guard embeddingSize % headCount == 0 else {
+            throw .invalidValue(path: path, key: "\(architecture).attention.head_count", value: String(headCount),
+                                expected: "a divisor of embedding_length \(embeddingSize)")
+        }
+        guard keyValueHeadCount > 0, headCount % keyValueHeadCount == 0 else {
+            throw .invalidValue(path: path, key: "\(architecture).attention.head_count_kv", value: String(keyValueHeadCount),
+                                expected: "a divisor of head_count \(headCount)")
+        }
+        let headSize = embeddingSize / headCount
+        let ropeDimensions = gguf.int("\(architecture).rope.dimension_count") ?? headSize
+        guard ropeDimensions > 0, ropeDimensions <= headSize, ropeDimensions % 2 == 0 else {
+            throw .invalidValue(path: path, key: "\(architecture).rope.dimension_count", value: String(ropeDimensions),
+                                expected: "an even number up to the head size \(headSize)")
+        }
+        let epsilonKey = "\(architecture).attention.layer_norm_rms_epsilon"
+        guard let normEpsilon = gguf.float(epsilonKey) else { throw .missingKey(path: path, key: epsilonKey) }
+        let vocabularySize = gguf.int("\(architecture).vocab_size")
+            ?? gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count
+        guard let vocabularySize else { throw .missingKey(path: path, key: "\(architecture).vocab_size") }
+
+        self.init(architecture: architecture,
+                  name: gguf.string("general.name") ?? "",
+                  layerCount: try required("block_count"),
+                  contextLength: try required("context_length"),
+                  embeddingSize: embeddingSize,
+                  feedForwardSize: try required("feed_forward_length"),
+                  headCount: headCount,
+                  keyValueHeadCount: keyValueHeadCount,
+                  ropeBase: Double(gguf.float("\(architecture).rope.freq_base") ?? 10_000),
+                  ropeDimensions: ropeDimensions,
+                  normEpsilon: normEpsilon,
+                  vocabularySize: vocabularySize)
+    }
+}
+
+/// The architectures streamppl can run, by `general.architecture`.
+public enum ModelRegistry {
+    public static let architectures = ["llama"]
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Facts about this process and machine that results are reported with.
+public enum MachineInfo {
+    /// Peak resident set size of this process in bytes (VmHWM), or nil where /proc is missing.
+    public static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+            return kilobytes.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    public static var description: String {
+        let info = ProcessInfo.processInfo
+        var cpu = "unknown CPU"
+        if let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let name = line.split(separator: ":", maxSplits: 1).last {
+            cpu = name.trimmingCharacters(in: .whitespaces)
+        }
+        let gigabytes = Double(info.physicalMemory) / Double(1 << 30)
+        return "\(cpu), \(info.activeProcessorCount) cores, \(String(format: "%.0f", gigabytes)) GiB, \(info.operatingSystemVersionString)"
+    }
+}

@@ -1,0 +1,69 @@
+import CZlib
+import Foundation
+
+/// The per-token log of SPEC §4: `config,doc,position,token,nll`, gzip-compressed (`nll.csv.gz`) or plain
+/// (`nll.csv`). Rows stream to a temporary file; `finish` flushes and renames it into place, so an
+/// interrupted run still ends with a complete, valid file of the rows scored so far.
+public final class NLLLog {
+    public let path: String
+    private let temporaryPath: String
+    private let compressed: Bool
+    private var gzipFile: gzFile?
+    private var plainFile: UnsafeMutablePointer<FILE>?
+    private var buffer: [UInt8] = []
+
+    public static let header = "config,doc,position,token,nll\n"
+
+    public init(directory: String, compressed: Bool = true) throws(ReportError) {
+        path = (directory as NSString).appendingPathComponent(compressed ? "nll.csv.gz" : "nll.csv")
+        temporaryPath = path + ".tmp"
+        self.compressed = compressed
+        if compressed {
+            gzipFile = gzopen(temporaryPath, "wb6")
+            guard gzipFile != nil else { throw ReportError(path: temporaryPath, reason: "cannot create") }
+        } else {
+            plainFile = fopen(temporaryPath, "wb")
+            guard plainFile != nil else { throw ReportError(path: temporaryPath, reason: String(cString: strerror(errno))) }
+        }
+        buffer.reserveCapacity(1 << 17)
+        buffer.append(contentsOf: Self.header.utf8)
+    }
+
+    public func append(config: String, _ prediction: Prediction) throws(ReportError) {
+        buffer.append(contentsOf: Self.csvField(config).utf8)
+        buffer.append(UInt8(ascii: ","))
+        buffer.append(contentsOf: "\(prediction.document),\(prediction.position),\(prediction.token),\(prediction.nll)\n".utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Flushes and renames the log into place. Call once.
+    public func finish() throws(ReportError) {
+        try flush()
+        if let gzipFile {
+            guard gzclose(gzipFile) == Z_OK else { throw ReportError(path: temporaryPath, reason: "gzip close failed") }
+            self.gzipFile = nil
+        }
+        if let plainFile {
+            guard fclose(plainFile) == 0 else { throw ReportError(path: temporaryPath, reason: String(cString: strerror(errno))) }
+            self.plainFile = nil
+        }
+        try AtomicFile.rename(temporaryPath, to: path)
+    }
+
+    private func flush() throws(ReportError) {
+        guard !buffer.isEmpty else { return }
+        let written: Int = buffer.withUnsafeBytes { bytes in
+            if let gzipFile { Int(gzwrite(gzipFile, bytes.baseAddress, UInt32(bytes.count))) }
+            else if let plainFile { fwrite(bytes.baseAddress, 1, bytes.count, plainFile) }
+            else { 0 }
+        }
+        guard written == buffer.count else { throw ReportError(path: temporaryPath, reason: "short write (disk full?)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// RFC 4180 quoting: config strings like `4"\n"+1020` contain quotes.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
