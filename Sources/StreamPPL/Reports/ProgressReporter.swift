@@ -7,7 +7,7 @@ public final class ProgressReporter {
     private let total: Int?
     private let isTerminal: Bool
     private let start = Date()
-    private var lastPrint = Date.distantPast
+    private lazy var lastPrint = start
     private let logInterval: TimeInterval
 
     public init(label: String, total: Int?, logInterval: TimeInterval = 30) {

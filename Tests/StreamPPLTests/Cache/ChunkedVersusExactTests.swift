@@ -1,0 +1,72 @@
+import XCTest
+@testable import StreamPPL
+
+/// SPEC §3: the chunked cache must give the token-by-token definition's numbers for every policy.
+final class ChunkedVersusExactTests: XCTestCase {
+    /// NLL of each next token when `tokens` are fed `passSize` at a time through `cache`.
+    static func nlls(model: LlamaModel, cache: KVCache, tokens: [Int32], passSize: Int) -> [Double] {
+        let state = ForwardState(config: model.config, capacity: passSize)
+        var result: [Double] = []
+        for start in stride(from: 0, to: tokens.count - 1, by: passSize) {
+            let pass = Array(tokens[start ..< min(start + passSize, tokens.count - 1)])
+            pass.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: 0 ..< pass.count) }
+            for row in 0 ..< pass.count {
+                result.append(LinearAlgebra.negativeLogLikelihood(logits: state.logits.row(row), count: model.config.vocabularySize,
+                                                                  target: Int(tokens[start + row + 1])))
+            }
+        }
+        return result
+    }
+
+    func testEveryPolicyAndPassSizeMatchesTokenByToken() throws {
+        let (_, model) = try TinyLlama.model()
+        var random = SplitMix64(seed: 11)
+        let tokens = (0 ..< 301).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
+        let shape = AttentionShape(config: model.config)
+        let policies: [(sinks: Int, window: Int?)] = [(0, nil), (0, 16), (4, 12), (1, 7), (8, 24), (3, 1)]
+        for positions in PositionMode.allCases {
+            for (sinks, window) in policies {
+                let exact = Self.nlls(model: model, cache: ExactCache(shape: shape, rotary: RotaryEmbedding(config: model.config),
+                                                                      sinks: sinks, window: window, positions: positions),
+                                      tokens: tokens, passSize: 1)
+                for passSize in [1, 5, 64, 300] {
+                    let chunked = Self.nlls(model: model, cache: StreamingCache(shape: shape, rotary: RotaryEmbedding(config: model.config),
+                                                                                sinks: sinks, window: window, positions: positions),
+                                            tokens: tokens, passSize: passSize)
+                    let worst = zip(exact, chunked).map { abs($0 - $1) }.max() ?? .infinity
+                    XCTAssertEqual(chunked.count, 300)
+                    XCTAssertLessThan(worst, 1e-4, "\(sinks)+\(window.map(String.init) ?? "dense") \(positions) pass \(passSize)")
+                }
+            }
+        }
+    }
+
+    /// Without eviction, cache slots are stream positions, so both position modes agree; with it they must not.
+    func testPositionModesDifferOnlyAfterEviction() throws {
+        let (_, model) = try TinyLlama.model()
+        let tokens = (0 ..< 80).map { Int32($0 * 7 % 256) }
+        let shape = AttentionShape(config: model.config)
+        func run(_ positions: PositionMode) -> [Double] {
+            Self.nlls(model: model, cache: StreamingCache(shape: shape, rotary: RotaryEmbedding(config: model.config),
+                                                          sinks: 2, window: 30, positions: positions), tokens: tokens, passSize: 16)
+        }
+        let cache = run(.cache), original = run(.original)
+        XCTAssertEqual(Array(cache[0 ..< 32]), Array(original[0 ..< 32]))
+        XCTAssertGreaterThan(zip(cache[40...], original[40...]).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+    }
+
+    /// The mask rule against the set definition A(i) = { j <= i : j < x or j >= i - y }.
+    func testVisibleKeysMatchTheSetDefinition() {
+        for sinks in [0, 1, 4] {
+            for window in [1, 3, 10, nil] as [Int?] {
+                for index in 0 ..< 40 {
+                    let keys = VisibleKeys(index: index, sinks: sinks, window: window)
+                    let expected = (0 ... index).filter { $0 < sinks || window.map { w in $0 >= index - w } ?? true }
+                    let actual = Array(0 ..< keys.sinkCount) + Array(keys.windowStart ..< keys.windowStart + keys.windowCount)
+                    XCTAssertEqual(actual, expected, "x=\(sinks) y=\(String(describing: window)) i=\(index)")
+                    XCTAssertEqual(keys.queryRank, expected.count - 1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import XCTest
+@testable import StreamPPL
+
+/// Real-model checks against numbers computed by implementations nobody on this project wrote
+/// (../shared/fixtures/README.md): the paper's PyTorch loop, llama.cpp and a float64 NumPy forward pass.
+final class ReferenceFixtureTests: XCTestCase {
+    static let shared: Result<Evaluator, Error> = Result {
+        let gguf = try GGUFFile(path: try TestPaths.requireModel(TestPaths.smolLM2, fetch: "smollm2"))
+        return Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
+    }
+
+    func evaluate(_ config: String, data: String, predictions: Int, exact: Bool = false) throws -> [Prediction] {
+        let evaluator = try Self.shared.get()
+        var result: [Prediction] = []
+        try evaluator.evaluate(try CacheConfig(config), dataset: try Dataset(path: data),
+                               options: EvaluationOptions(maxPredictions: predictions, exactTokenByToken: exact)) { result.append($0) }
+        return result
+    }
+
+    struct Agreement {
+        let meanAbsolute: Double, maximum: Double, relativePerplexity: Double
+        init(_ ours: [Double], _ reference: [Double]) {
+            let differences = zip(ours, reference).map { abs($0 - $1) }
+            meanAbsolute = differences.reduce(0, +) / Double(differences.count)
+            maximum = differences.max() ?? .infinity
+            let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
+            relativePerplexity = abs(exp(mean(ours)) - exp(mean(reference))) / exp(mean(reference))
+        }
+    }
+
+    func assertMatchesTorch(_ config: String, fixture: String, predictions: Int = 2048, exact: Bool = false) throws {
+        let reference = Array(try TestPaths.numbers("torch/hamlet.\(fixture).2048.nll").prefix(predictions))
+        let ours = try evaluate(config, data: TestPaths.fixture("hamlet_gut.txt"), predictions: predictions, exact: exact)
+        XCTAssertEqual(ours.count, predictions)
+        XCTAssertEqual(ours.first?.position, 1, "token 0 is never a target")
+        let agreement = Agreement(ours.map(\.nll), reference)
+        print("\(config) \(exact ? "exact" : "chunked") vs torch: mean |dNLL| \(agreement.meanAbsolute), max \(agreement.maximum), |dPPL|/PPL \(agreement.relativePerplexity)")
+        XCTAssertLessThanOrEqual(agreement.meanAbsolute, 1e-3, config)
+        XCTAssertLessThanOrEqual(agreement.maximum, 1e-2, config)
+        XCTAssertLessThanOrEqual(agreement.relativePerplexity, 5e-4, config)
+    }
+
+    func testDenseMatchesThePapersCode() throws { try assertMatchesTorch("dense", fixture: "dense") }
+    func testSinksMatchThePapersCode() throws { try assertMatchesTorch("4+252", fixture: "s4r252") }
+    func testWindowMatchesThePapersCode() throws { try assertMatchesTorch("0+256", fixture: "s0r256") }
+    func testTokenByTokenSinksMatchThePapersCode() throws { try assertMatchesTorch("4+252", fixture: "s4r252", predictions: 400, exact: true) }
+    func testTokenByTokenWindowMatchesThePapersCode() throws { try assertMatchesTorch("0+256", fixture: "s0r256", predictions: 400, exact: true) }
+
+    /// llama.cpp quantizes activations to 8 bits inside its products, so it sits ~0.05 mean |dNLL| away.
+    func testDenseIsCloseToLlamaCpp() throws {
+        let reference = try TestPaths.numbers("llamacpp/hamlet.dense.2048.nll")
+        let ours = try evaluate("dense", data: TestPaths.fixture("hamlet_gut.txt"), predictions: 2048)
+        let agreement = Agreement(ours.map(\.nll), reference)
+        print("dense vs llama.cpp: mean |dNLL| \(agreement.meanAbsolute), max \(agreement.maximum), |dPPL|/PPL \(agreement.relativePerplexity)")
+        XCTAssertLessThan(agreement.meanAbsolute, 0.1)
+        XCTAssertLessThan(agreement.relativePerplexity, 1e-2)
+    }
+
+    func testRecomputationMatchesTheNumPyReference() throws {
+        let reference = try TestPaths.numbers("numpy.hamlet.recompute64-16.256.nll")
+        for exact in [false, true] {
+            let ours = try evaluate("recompute:64/16", data: TestPaths.fixture("hamlet_gut.txt"), predictions: 256, exact: exact)
+            let agreement = Agreement(ours.map(\.nll), reference)
+            XCTAssertEqual(ours.count, 256)
+            XCTAssertLessThanOrEqual(agreement.maximum, 1e-2, "exact: \(exact)")
+            XCTAssertLessThanOrEqual(agreement.meanAbsolute, 1e-3, "exact: \(exact)")
+        }
+    }
+
+    /// SPEC §1: documents tokenized on their own, the cache carried over, first token never a target.
+    func testMultiDocumentStreamMatchesTheNumPyReference() throws {
+        let lines = try String(contentsOfFile: TestPaths.fixture("multidoc/expected.s4r60.1000.csv"), encoding: .utf8)
+            .split(whereSeparator: \.isNewline).dropFirst()
+        let expected = lines.map { $0.split(separator: ",") }
+        let ours = try evaluate("4+60", data: TestPaths.fixture("multidoc"), predictions: 1000)
+        XCTAssertEqual(ours.count, expected.count)
+        var worst = 0.0
+        for (prediction, fields) in zip(ours, expected) {
+            XCTAssertEqual(String(prediction.document), String(fields[0]))
+            XCTAssertEqual(String(prediction.position), String(fields[1]))
+            XCTAssertEqual(String(prediction.token), String(fields[2]))
+            worst = max(worst, abs(prediction.nll - (Double(fields[3]) ?? .nan)))
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-2)
+        XCTAssertEqual(Set(ours.map(\.document)), [0, 1], "the stream crosses into the second book")
+    }
+}
