@@ -61,7 +61,7 @@ final class ChunkedVersusExactTests: XCTestCase {
             for window in [1, 3, 10, nil] as [Int?] {
                 for index in 0 ..< 40 {
                     let keys = VisibleKeys(index: index, sinks: sinks, window: window)
-                    let expected = (0 ... index).filter { $0 < sinks || window.map { w in $0 >= index - w } ?? true }
+                    let expected = (0 ... index).filter { key in key < sinks || window.map { key >= index - $0 } ?? true }
                     let actual = Array(0 ..< keys.sinkCount) + Array(keys.windowStart ..< keys.windowStart + keys.windowCount)
                     XCTAssertEqual(actual, expected, "x=\(sinks) y=\(String(describing: window)) i=\(index)")
                     XCTAssertEqual(keys.queryRank, expected.count - 1)

