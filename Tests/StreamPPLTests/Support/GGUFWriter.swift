@@ -109,3 +109,18 @@ enum TemporaryFiles {
         return path
     }
 }
+
+extension GGUFWriter {
+    /// A GGUF file with only these metadata entries and no tensors (enough for a tokenizer).
+    static func metadataOnly(_ entries: [(String, GGUFValue)]) throws -> String {
+        var writer = GGUFWriter()
+        for (key, value) in entries { writer.set(key, value) }
+        return try writer.write(name: "vocabulary.gguf")
+    }
+}
+
+extension GGUFValue {
+    static func strings(_ items: [String]) -> GGUFValue { .array(items.map(GGUFValue.string)) }
+    static func floats(_ items: [Float]) -> GGUFValue { .array(items.map(GGUFValue.float32)) }
+    static func int32s(_ items: [Int32]) -> GGUFValue { .array(items.map(GGUFValue.int32)) }
+}

@@ -5,28 +5,12 @@ import XCTest
 /// Token ids must equal llama.cpp's exactly: golden fixtures from llama.cpp on the real models, plus
 /// hand-made vocabularies for the individual stages.
 final class TokenizerTests: XCTestCase {
-    // MARK: Locations
-
-    /// The repository root, from this file's path (Tests/StreamPPLTests/Tokenizer/TokenizerTests.swift).
-    private static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    private static var fixturesDirectory: URL {
-        if let override = ProcessInfo.processInfo.environment["STREAMPPL_FIXTURES"] { return URL(fileURLWithPath: override) }
-        return repositoryRoot.appendingPathComponent("../shared/fixtures").standardized
-    }
-
-    private static var modelsDirectory: URL {
-        if let override = ProcessInfo.processInfo.environment["STREAMPPL_MODELS"] { return URL(fileURLWithPath: override) }
-        return repositoryRoot.appendingPathComponent("models")
-    }
-
     private enum Model: String {
         case smollm2, gemma3
-        var fileName: String {
+        var path: String {
             switch self {
-            case .smollm2: "SmolLM2-135M-Instruct.Q4_1.gguf"
-            case .gemma3: "gemma-3-270m-q4_k_m.gguf"
+            case .smollm2: TestPaths.smolLM2
+            case .gemma3: TestPaths.gemma3
             }
         }
     }
@@ -41,20 +25,19 @@ final class TokenizerTests: XCTestCase {
         Self.lock.lock()
         defer { Self.lock.unlock() }
         if let cached = Self.loaded[model] { return cached }
-        let path = Self.modelsDirectory.appendingPathComponent(model.fileName).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("model file \(path) is missing: run `scripts/fetch-model.sh \(model.rawValue)` "
-                + "(or point STREAMPPL_MODELS at a folder holding \(model.fileName))", file: file, line: line)
+        guard FileManager.default.fileExists(atPath: model.path) else {
+            XCTFail("model file \(model.path) is missing: run `scripts/fetch-model.sh \(model.rawValue)` "
+                + "(or point STREAMPPL_MODELS at its folder)", file: file, line: line)
             return nil
         }
+        let path = model.path
         let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
         Self.loaded[model] = tokenizer
         return tokenizer
     }
 
     private func fixtureText(_ name: String) throws -> String {
-        let url = Self.fixturesDirectory.appendingPathComponent(name)
-        let data = try Data(contentsOf: url)
+        let data = try Data(contentsOf: URL(fileURLWithPath: try TestPaths.fixture(name)))
         guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
         return text
     }
@@ -198,7 +181,7 @@ final class TokenizerTests: XCTestCase {
     /// A gpt2-style model whose vocabulary is the 256 byte characters plus `extra`.
     private func bytePairTokenizer(extra: [String], merges: [String], pre: String = "gpt2") throws -> Tokenizer {
         let byteCharacters = (0 ..< 256).map { String(decoding: ByteLevelEncoding.encodedUTF8ForByte[$0], as: UTF8.self) }
-        let path = try TinyGGUF.write([
+        let path = try GGUFWriter.metadataOnly([
             ("tokenizer.ggml.model", .string("gpt2")),
             ("tokenizer.ggml.pre", .string(pre)),
             ("tokenizer.ggml.tokens", .strings(["<|endoftext|>"] + byteCharacters + extra)),
@@ -266,7 +249,7 @@ final class TokenizerTests: XCTestCase {
             + [Int32](repeating: 4, count: userDefined.count)
         let scores: [Float] = [0, 0, 0] + [Float](repeating: 0, count: 256) + pieces.map(\.1)
             + [Float](repeating: 0, count: userDefined.count)
-        let path = try TinyGGUF.write([
+        let path = try GGUFWriter.metadataOnly([
             ("tokenizer.ggml.model", .string("llama")),
             ("tokenizer.ggml.tokens", .strings(texts)),
             ("tokenizer.ggml.scores", .floats(scores)),
@@ -310,7 +293,7 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testUnsupportedModelIsNamed() throws {
-        let path = try TinyGGUF.write([
+        let path = try GGUFWriter.metadataOnly([
             ("tokenizer.ggml.model", .string("bert")),
             ("tokenizer.ggml.tokens", .strings(["[PAD]"])),
         ])
