@@ -21,7 +21,7 @@ let package = Package(
             name: "streamppl",
             dependencies: ["StreamPPL", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize),
-        .testTarget(name: "StreamPPLTests", dependencies: ["StreamPPL"]),
+        .testTarget(name: "StreamPPLTests", dependencies: ["StreamPPL"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

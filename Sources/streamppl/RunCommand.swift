@@ -85,6 +85,8 @@ struct RunCommand: ParsableCommand {
             let summary = RunSummary(model: modelOptions.model, data: data, results: results)
             try AtomicFile.write(summary.csv, to: (out as NSString).appendingPathComponent("summary.csv"))
             try AtomicFile.write(summary.markdown, to: (out as NSString).appendingPathComponent("summary.md"))
+            try AtomicFile.write(PerplexityPlot.svg(results: results, title: "Perplexity along the stream: \((data as NSString).lastPathComponent)"),
+                                 to: (out as NSString).appendingPathComponent("ppl.svg"))
             let manifest = RunManifest(
                 version: StreamPPLVersion.current, command: CommandLine.arguments,
                 model: .init(path: modelOptions.model, sha256: try SHA256.hexDigest(ofFile: modelOptions.model)),
