@@ -11,7 +11,7 @@ struct ModelOptions: ParsableArguments {
 
     func openModelFile() throws -> GGUFFile {
         if model == Self.defaultPath, !FileManager.default.fileExists(atPath: model) {
-            throw ValidationError("\(model): the default model is missing; run scripts/fetch-model.sh first")
+            throw fail("\(model): the default model is missing; run scripts/fetch-model.sh first")
         }
         return try GGUFFile(path: model)
     }

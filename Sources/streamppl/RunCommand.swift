@@ -19,7 +19,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "A folder of *.txt/*.txt.gz books, a .jsonl with a \"text\" field, or one text file.")
     var data = "datasets/pg19-shakespeare"
 
-    @Option(name: .customLong("cache"), help: "A cache config; repeat for several, each its own stream.")
+    @Option(name: .customLong("cache"), parsing: .unconditionalSingleValue, help: "A cache config; repeat for several, each its own stream.")
     var caches: [String] = ["4+1020"]
 
     @Option(name: .long, help: "Stop after this many scored predictions per config (default: the whole dataset).")
@@ -42,12 +42,12 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         for text in caches {
-            do { _ = try CacheConfig(text) } catch { throw ValidationError("--cache: \(error)") }
+            do { _ = try CacheConfig(text) } catch { throw fail("--cache: \(error)") }
         }
-        if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, found \(maxTokens)") }
-        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be at least 1, found \(chunkSize)") }
-        guard PositionMode(rawValue: positions) != nil else { throw ValidationError("--positions must be cache or original, found '\(positions)'") }
-        guard ["gz", "csv"].contains(logFormat) else { throw ValidationError("--log-format must be gz or csv, found '\(logFormat)'") }
+        if let maxTokens, maxTokens < 1 { throw fail("--max-tokens must be at least 1, found \(maxTokens)") }
+        guard chunkSize >= 1 else { throw fail("--chunk-size must be at least 1, found \(chunkSize)") }
+        guard PositionMode(rawValue: positions) != nil else { throw fail("--positions must be cache or original, found '\(positions)'") }
+        guard ["gz", "csv"].contains(logFormat) else { throw fail("--log-format must be gz or csv, found '\(logFormat)'") }
     }
 
     func run() throws {
@@ -63,6 +63,7 @@ struct RunCommand: ParsableCommand {
                                             exactTokenByToken: exactTokenByToken, positions: PositionMode(rawValue: positions) ?? .cache)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let log = try NLLLog(directory: out, compressed: logFormat == "gz")
+            defer { log.discardIfUnfinished() }
             Interrupt.install()
 
             var results: [ConfigResult] = []
@@ -98,7 +99,7 @@ struct RunCommand: ParsableCommand {
                           "precision": "float32 activations, KV cache and logits; float64 NLL accumulation"],
                 started: started, finished: Date(), complete: !interrupted && results.allSatisfy(\.complete))
             try manifest.write(to: (out as NSString).appendingPathComponent("run.json"))
-        } catch let error as ValidationError { throw error } catch { throw fail(error) }
+        } catch let error as ExitCode { throw error } catch { throw fail(error) }
         if interrupted { throw ExitCode(130) }
     }
 }

@@ -15,8 +15,9 @@ struct StreamPPLCommand: ParsableCommand {
         subcommands: [RunCommand.self, TokenizeCommand.self, InspectCommand.self])
 }
 
-/// Prints `error` as one line on stderr and exits non-zero: how every subcommand reports bad input.
-func fail(_ error: Error) -> ExitCode {
-    FileHandle.standardError.write(Data("streamppl: error: \(error)\n".utf8))
+/// Prints `problem` as one line on stderr and gives the exit code to throw: how every subcommand
+/// reports bad input (ArgumentParser's own `ValidationError` would add a usage block and exit 64).
+func fail(_ problem: Any) -> ExitCode {
+    FileHandle.standardError.write(Data("streamppl: error: \(problem)\n".utf8))
     return .failure
 }

@@ -22,6 +22,6 @@ struct TokenizeCommand: ParsableCommand {
             output.reserveCapacity(ids.count * 6)
             for id in ids { output += "\(id)\n" }
             FileHandle.standardOutput.write(Data(output.utf8))
-        } catch let error as ValidationError { throw error } catch { throw fail(error) }
+        } catch let error as ExitCode { throw error } catch { throw fail(error) }
     }
 }

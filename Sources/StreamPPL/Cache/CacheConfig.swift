@@ -23,16 +23,18 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func parse(_ text: String) throws(CacheConfigError) -> Policy {
+        // Int("+4") parses; a config number must be plain digits.
+        func isDigits(_ part: Substring) -> Bool { !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isNumber } }
         func fail(_ reason: String) -> CacheConfigError { CacheConfigError(text: text, reason: reason) }
         if text == "dense" { return .dense }
         if text.hasPrefix("recompute:") {
             let spec = text.dropFirst("recompute:".count)
             let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count <= 2, let length = Int(parts[0]), length > 0 else {
+            guard parts.count <= 2, isDigits(parts[0]), let length = Int(parts[0]), length > 0 else {
                 throw fail("expected recompute:L or recompute:L/S with L a positive whole number")
             }
             guard parts.count == 2 else { return .recompute(length: length, stride: 1) }
-            guard let stride = Int(parts[1]), (1 ... length).contains(stride) else {
+            guard isDigits(parts[1]), let stride = Int(parts[1]), (1 ... length).contains(stride) else {
                 throw fail("the stride S in recompute:L/S must be a whole number from 1 to L (\(length))")
             }
             return .recompute(length: length, stride: stride)
@@ -53,10 +55,10 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
             guard sinkText?.isEmpty == false else { throw fail("the sink string is empty") }
             head = head[..<quote]
         }
-        guard let sinks = Int(head), sinks >= 0, !head.hasPrefix("+"), !head.hasPrefix("-") else {
+        guard isDigits(head), let sinks = Int(head) else {
             throw fail("the sink count x in x+y must be a whole number >= 0, found '\(head)'")
         }
-        guard let window = Int(tail), window >= 1, !tail.hasPrefix("+") else {
+        guard isDigits(tail), let window = Int(tail), window >= 1 else {
             throw fail("the window y in x+y must be a whole number >= 1, found '\(tail)'")
         }
         if sinkText != nil, sinks == 0 { throw fail("a sink string needs at least one sink") }
@@ -78,8 +80,12 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
             case "u":
                 var hex = ""
                 guard characters.next() == "{" else { throw CacheConfigError(text: text, reason: "expected \\u{XXXX} in the sink string") }
-                while let digit = characters.next(), digit != "}" { hex.append(digit) }
-                guard let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) else {
+                var closed = false
+                while let digit = characters.next() {
+                    if digit == "}" { closed = true; break }
+                    hex.append(digit)
+                }
+                guard closed, let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) else {
                     throw CacheConfigError(text: text, reason: "\\u{\(hex)} is not a Unicode scalar")
                 }
                 result.unicodeScalars.append(scalar)

@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,8 +40,8 @@ public final class StreamingCache: KVCache {
     private let rotatedSinkKeys = FloatBuffer()    // (sinks, kvWidth)
     private let windowQueries = FloatBuffer()      // (count, queryWidth)
     private let sinkQueries = FloatBuffer()        // (count, queryWidth)
-    private let scores = FloatBuffer()             // (count, window keys of the pass)
-    private let sinkScores = FloatBuffer()         // (count, sinks)
+    private let scores = FloatBuffer()             // (heads, count, window keys of the pass)
+    private let sinkScores = FloatBuffer()         // (heads, count, sinks)
 
     public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
         self.shape = shape
@@ -90,8 +91,8 @@ public final class StreamingCache: KVCache {
         rotatedSinkKeys.reserve(sinks * shape.keyValueWidth)
         windowQueries.reserve(count * shape.queryWidth)
         sinkQueries.reserve(count * shape.queryWidth)
-        scores.reserve(count * neededRows)
-        sinkScores.reserve(count * max(sinks, 1))
+        scores.reserve(shape.heads * count * neededRows)
+        sinkScores.reserve(shape.heads * count * max(sinks, 1))
     }
 
     public func commit(count: Int) {
@@ -100,7 +101,7 @@ public final class StreamingCache: KVCache {
 
     public func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
                        count: Int, output: UnsafeMutablePointer<Float>) {
-        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth, headSize = shape.headSize
+        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth
         store(layer: layer, keys: keys, values: values, count: count)
 
         // Window keys of the pass at offsets 0..<windowKeyCount from passWindowStart.
@@ -131,41 +132,61 @@ public final class StreamingCache: KVCache {
             }
         }
 
-        for head in 0 ..< shape.heads {
-            let group = head / shape.groupSize
-            let headOutput = output + head * headSize
-            if windowKeyCount > 0 {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(windowKeyCount), Int32(headSize),
-                            shape.scale, windowQueries.pointer + head * headSize, Int32(qWidth),
-                            rotatedWindow + group * headSize, Int32(kvWidth),
-                            0, scores.pointer, Int32(windowKeyCount))
+        // Heads are independent: split them, and each head's queries in two, across the cores. The products
+        // inside are small, so OpenBLAS runs single-threaded meanwhile instead of spinning up its own threads.
+        let rowBlocks = count >= 32 ? 2 : 1
+        let blasThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        DispatchQueue.concurrentPerform(iterations: shape.heads * rowBlocks) { task in
+            let head = task / rowBlocks, block = task % rowBlocks
+            let rows = count * block / rowBlocks ..< count * (block + 1) / rowBlocks
+            attendHead(head, rows: rows, layer: layer, windowKeyCount: windowKeyCount, windowValues: windowValueSource,
+                       scores: scores.pointer + head * count * windowKeyCount, output: output)
+        }
+        openblas_set_num_threads(blasThreads)
+    }
+
+    /// Attention of one query head for the pass rows `rows`, into `output` (count, queryWidth).
+    private func attendHead(_ head: Int, rows: Range<Int>, layer: Int, windowKeyCount: Int, windowValues: UnsafePointer<Float>,
+                            scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth, headSize = shape.headSize
+        let group = head / shape.groupSize
+        let rowCount = Int32(rows.count), first = rows.lowerBound
+        let headOutput = output + head * headSize + first * qWidth
+        let rowScores = scores + first * windowKeyCount
+        if windowKeyCount > 0 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rowCount, Int32(windowKeyCount), Int32(headSize),
+                        shape.scale, windowQueries.pointer + first * qWidth + head * headSize, Int32(qWidth),
+                        rotatedWindowKeys.pointer + group * headSize, Int32(kvWidth),
+                        0, rowScores, Int32(windowKeyCount))
+        }
+        let sinkStride = max(sinks, 1)
+        for t in rows {
+            let keysOfT = visible[t]
+            let sinkRow = sinkScores.pointer + (head * passCount + t) * sinkStride
+            let sinkQuery = sinkQueries.pointer + t * qWidth + head * headSize
+            for j in 0 ..< keysOfT.sinkCount {
+                sinkRow[j] = shape.scale * LinearAlgebra.dot(sinkQuery, rotatedSinkKeys.pointer + j * kvWidth + group * headSize, count: headSize)
             }
-            for (t, keysOfT) in visible.enumerated() {
-                let row = scores.pointer + t * windowKeyCount
-                let sinkRow = sinkScores.pointer + t * max(sinks, 1)
-                let sinkQuery = sinkQueries.pointer + t * qWidth + head * headSize
-                for j in 0 ..< keysOfT.sinkCount {
-                    sinkRow[j] = shape.scale * LinearAlgebra.dot(sinkQuery, rotatedSinks + j * kvWidth + group * headSize, count: headSize)
-                }
-                let first = keysOfT.windowStart - passWindowStart
-                Self.maskedSoftmax(sinkScores: sinkRow, sinkCount: keysOfT.sinkCount, windowScores: row,
-                                   windowCount: windowKeyCount, visible: first ..< first + keysOfT.windowCount)
-            }
-            if windowKeyCount > 0 {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(headSize), Int32(windowKeyCount),
-                            1, scores.pointer, Int32(windowKeyCount), windowValueSource + group * headSize, Int32(kvWidth),
-                            0, headOutput, Int32(qWidth))
-            } else {
-                for t in 0 ..< count { (headOutput + t * qWidth).update(repeating: 0, count: headSize) }
-            }
-            for (t, keysOfT) in visible.enumerated() {
-                let sinkRow = sinkScores.pointer + t * max(sinks, 1)
-                let out = headOutput + t * qWidth
-                for j in 0 ..< keysOfT.sinkCount {
-                    let value = sinkValues[layer].pointer + j * kvWidth + group * headSize
-                    let p = sinkRow[j]
-                    for d in 0 ..< headSize { out[d] += p * value[d] }
-                }
+            let firstKey = keysOfT.windowStart - passWindowStart
+            Self.maskedSoftmax(sinkScores: sinkRow, sinkCount: keysOfT.sinkCount, windowScores: scores + t * windowKeyCount,
+                               windowCount: windowKeyCount, visible: firstKey ..< firstKey + keysOfT.windowCount)
+        }
+        if windowKeyCount > 0 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rowCount, Int32(headSize), Int32(windowKeyCount),
+                        1, rowScores, Int32(windowKeyCount), windowValues + group * headSize, Int32(kvWidth),
+                        0, headOutput, Int32(qWidth))
+        } else {
+            for t in 0 ..< rows.count { (headOutput + t * qWidth).update(repeating: 0, count: headSize) }
+        }
+        for t in rows {
+            let keysOfT = visible[t]
+            let sinkRow = sinkScores.pointer + (head * passCount + t) * sinkStride
+            let out = output + t * qWidth + head * headSize
+            for j in 0 ..< keysOfT.sinkCount {
+                let value = sinkValues[layer].pointer + j * kvWidth + group * headSize
+                let p = sinkRow[j]
+                for d in 0 ..< headSize { out[d] += p * value[d] }
             }
         }
     }
@@ -186,20 +207,14 @@ public final class StreamingCache: KVCache {
     /// entries become 0 so the value product can run over the whole row.
     private static func maskedSoftmax(sinkScores: UnsafeMutablePointer<Float>, sinkCount: Int,
                                       windowScores: UnsafeMutablePointer<Float>, windowCount: Int, visible range: Range<Int>) {
-        var maximum = -Float.infinity
+        var maximum = VectorMath.maximum(windowScores + range.lowerBound, count: range.count)
         for j in 0 ..< sinkCount { maximum = max(maximum, sinkScores[j]) }
-        for j in range { maximum = max(maximum, windowScores[j]) }
-        var total: Float = 0
-        for j in 0 ..< sinkCount {
-            sinkScores[j] = expf(sinkScores[j] - maximum)
-            total += sinkScores[j]
-        }
-        for j in range {
-            windowScores[j] = expf(windowScores[j] - maximum)
-            total += windowScores[j]
-        }
+        let total = VectorMath.exponentiate(sinkScores, count: sinkCount, shift: maximum)
+            + VectorMath.exponentiate(windowScores + range.lowerBound, count: range.count, shift: maximum)
         let inverse = 1 / total
         for j in 0 ..< sinkCount { sinkScores[j] *= inverse }
-        for j in 0 ..< windowCount { windowScores[j] = range.contains(j) ? windowScores[j] * inverse : 0 }
+        windowScores.update(repeating: 0, count: range.lowerBound)
+        for j in range { windowScores[j] *= inverse }
+        (windowScores + range.upperBound).update(repeating: 0, count: windowCount - range.upperBound)
     }
 }

@@ -37,7 +37,8 @@ struct ByteCursor {
         let raw = try read(UInt64.self, what)
         let remaining = bytes.count - offset
         guard raw <= UInt64(remaining / max(minimumBytesEach, 1)) else {
-            throw .truncated(path: path, reading: "\(what) (\(raw))", offset: at, needed: Int(clamping: raw), fileSize: bytes.count)
+            let (needed, overflow) = Int(clamping: raw).multipliedReportingOverflow(by: max(minimumBytesEach, 1))
+            throw .truncated(path: path, reading: "\(what) \(raw)", offset: at, needed: overflow ? Int.max : needed, fileSize: bytes.count)
         }
         return Int(raw)
     }

@@ -10,7 +10,9 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case unknownTensorType(path: String, tensor: String, type: UInt32)
     case badTensorShape(path: String, tensor: String, detail: String)
     case tensorOutOfBounds(path: String, tensor: String, end: Int, fileSize: Int)
-    case duplicateName(path: String, name: String)
+    case tensorOffsetOutOfBounds(path: String, tensor: String, offset: UInt64, fileSize: Int)
+    case nestedArray(path: String, key: String)
+    case duplicateName(path: String, kind: String, name: String)
 
     public var description: String {
         switch self {
@@ -21,7 +23,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .unsupportedVersion(path, version):
             "\(path): unsupported GGUF version \(version), expected 2 or 3"
         case let .truncated(path, reading, offset, needed, fileSize):
-            "\(path): truncated GGUF file: reading \(reading) at byte \(offset) needs \(needed) bytes, the file has \(fileSize)"
+            "\(path): truncated GGUF file: \(reading) at byte \(offset) needs at least \(needed) bytes, the file has \(fileSize)"
         case let .invalidValueType(path, key, type):
             "\(path): metadata key '\(key)' has unknown value type \(type), expected 0...12"
         case let .invalidString(path, offset):
@@ -35,8 +37,12 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             "\(path): tensor '\(tensor)': \(detail)"
         case let .tensorOutOfBounds(path, tensor, end, fileSize):
             "\(path): tensor '\(tensor)' data ends at byte \(end), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
-        case let .duplicateName(path, name):
-            "\(path): '\(name)' appears twice"
+        case let .tensorOffsetOutOfBounds(path, tensor, offset, fileSize):
+            "\(path): tensor '\(tensor)' has data offset \(offset), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
+        case let .nestedArray(path, key):
+            "\(path): metadata key '\(key)' is an array of arrays, which GGUF readers do not support"
+        case let .duplicateName(path, kind, name):
+            "\(path): \(kind) '\(name)' appears twice"
         }
     }
 }

@@ -46,7 +46,7 @@ public final class GGUFFile: @unchecked Sendable {
             let key = try cursor.readString("metadata key")
             let type = try cursor.read(UInt32.self, "type of '\(key)'")
             let value = try Self.readValue(type: type, key: key, from: &cursor)
-            guard metadata.updateValue(value, forKey: key) == nil else { throw .duplicateName(path: path, name: key) }
+            guard metadata.updateValue(value, forKey: key) == nil else { throw .duplicateName(path: path, kind: "metadata key", name: key) }
             keys.append(key)
         }
         self.metadata = metadata
@@ -77,7 +77,7 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let offset = try cursor.read(UInt64.self, "data offset of '\(name)'")
             guard offset < UInt64(fileSize) else {
-                throw .tensorOutOfBounds(path: path, tensor: name, end: Int(clamping: offset), fileSize: fileSize)
+                throw .tensorOffsetOutOfBounds(path: path, tensor: name, offset: offset, fileSize: fileSize)
             }
             infos.append((name, dimensions, type, Int(offset)))
         }
@@ -99,10 +99,11 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let start = dataStart + info.relativeOffset
             guard start <= fileSize, bytes <= fileSize - start else {
-                throw .tensorOutOfBounds(path: path, tensor: info.name, end: start + bytes, fileSize: fileSize)
+                let (end, overflow) = start.addingReportingOverflow(bytes)
+                throw .tensorOutOfBounds(path: path, tensor: info.name, end: overflow ? Int.max : end, fileSize: fileSize)
             }
             let tensor = GGUFTensorInfo(name: info.name, dimensions: info.dimensions, type: info.type, offset: start, byteCount: bytes)
-            guard byName.updateValue(tensor, forKey: info.name) == nil else { throw .duplicateName(path: path, name: info.name) }
+            guard byName.updateValue(tensor, forKey: info.name) == nil else { throw .duplicateName(path: path, kind: "tensor", name: info.name) }
             tensors.append(tensor)
         }
         self.tensors = tensors
@@ -154,8 +155,8 @@ public final class GGUFFile: @unchecked Sendable {
         case 8: return .string(try cursor.readString(what))
         case 9:
             let elementType = try cursor.read(UInt32.self, "element type of '\(key)'")
-            guard elementType != 9 else { throw .invalidValueType(path: cursor.path, key: key, type: elementType) }
-            let count = try cursor.readCount("length of '\(key)'", minimumBytesEach: 1)
+            guard elementType != 9 else { throw .nestedArray(path: cursor.path, key: key) }
+            let count = try cursor.readCount("length of '\(key)'", minimumBytesEach: minimumBytes(ofType: elementType))
             var items: [GGUFValue] = []
             items.reserveCapacity(count)
             for _ in 0 ..< count { items.append(try readValue(type: elementType, key: key, from: &cursor)) }
@@ -164,6 +165,16 @@ public final class GGUFFile: @unchecked Sendable {
         case 11: return .int64(try cursor.read(Int64.self, what))
         case 12: return .float64(try cursor.readDouble(what))
         default: throw .invalidValueType(path: cursor.path, key: key, type: type)
+        }
+    }
+
+    /// The fewest bytes a value of this type takes, so a corrupt array length fails before allocating.
+    private static func minimumBytes(ofType type: UInt32) -> Int {
+        switch type {
+        case 0, 1, 7: 1
+        case 2, 3: 2
+        case 4, 5, 6: 4
+        default: 8  // 64-bit values, and strings (their length field)
         }
     }
 

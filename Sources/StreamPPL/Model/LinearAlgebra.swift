@@ -48,27 +48,17 @@ enum LinearAlgebra {
         return sum
     }
 
-    /// In-place softmax over `count` scores; returns nothing because callers read the probabilities back.
+    /// In-place softmax over `count` scores.
     static func softmax(_ scores: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
-        var maximum = -Float.infinity
-        for i in 0 ..< count { maximum = max(maximum, scores[i]) }
-        var total: Float = 0
-        for i in 0 ..< count {
-            let e = expf(scores[i] - maximum)
-            scores[i] = e
-            total += e
-        }
+        let total = VectorMath.exponentiate(scores, count: count, shift: VectorMath.maximum(scores, count: count))
         let inverse = 1 / total
         for i in 0 ..< count { scores[i] *= inverse }
     }
 
     /// -log softmax(logits)[target], with the normalizer accumulated in Float64 (SPEC §1).
     static func negativeLogLikelihood(logits: UnsafePointer<Float>, count: Int, target: Int) -> Double {
-        var maximum = -Float.infinity
-        for i in 0 ..< count { maximum = max(maximum, logits[i]) }
-        var total: Double = 0
-        for i in 0 ..< count { total += Double(expf(logits[i] - maximum)) }
-        return log(total) + Double(maximum) - Double(logits[target])
+        let maximum = VectorMath.maximum(logits, count: count)
+        return log(VectorMath.sumOfExponentials(logits, count: count, shift: maximum)) + Double(maximum) - Double(logits[target])
     }
 }

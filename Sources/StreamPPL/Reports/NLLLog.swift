@@ -50,6 +50,16 @@ public final class NLLLog {
         try AtomicFile.rename(temporaryPath, to: path)
     }
 
+    /// Removes the temporary file of a log that was never finished (the run failed before any result).
+    public func discardIfUnfinished() {
+        guard gzipFile != nil || plainFile != nil else { return }
+        if let gzipFile { gzclose(gzipFile) }
+        if let plainFile { fclose(plainFile) }
+        gzipFile = nil
+        plainFile = nil
+        unlink(temporaryPath)
+    }
+
     private func flush() throws(ReportError) {
         guard !buffer.isEmpty else { return }
         let written: Int = buffer.withUnsafeBytes { bytes in

@@ -5,6 +5,26 @@ import XCTest
 /// The GGUF reader: every metadata type, the tensor table and data, and each kind of corrupt file failing with
 /// the right `GGUFError` case and a one-line message that names the file.
 final class GGUFFileTests: XCTestCase {
+    // MARK: Temporary files, removed after each test
+
+    private var createdPaths: [String] = []
+
+    /// Records a path inside a `TemporaryFiles` folder so that `tearDown` removes the folder.
+    func keep(_ path: String) -> String {
+        createdPaths.append(path)
+        return path
+    }
+
+    override func tearDown() {
+        for path in createdPaths {
+            var url = URL(fileURLWithPath: path)
+            while url.pathComponents.count > 1, !url.lastPathComponent.hasPrefix("streamppl-tests-") { url.deleteLastPathComponent() }
+            if url.lastPathComponent.hasPrefix("streamppl-tests-") { try? FileManager.default.removeItem(at: url) }
+        }
+        createdPaths = []
+        super.tearDown()
+    }
+
     // MARK: Helpers
 
     /// Little-endian bytes of an integer.
@@ -36,7 +56,7 @@ final class GGUFFileTests: XCTestCase {
     /// Opens `bytes` written to a temporary file; the error, checked to name the file on one line.
     func openError(_ bytes: [UInt8], name: String = "corrupt.gguf",
                    file: StaticString = #filePath, line: UInt = #line) throws -> (error: GGUFError, path: String)? {
-        let path = try TemporaryFiles.write(bytes, name: name)
+        let path = try keep(TemporaryFiles.write(bytes, name: name))
         return openError(path: path, file: file, line: line).map { ($0, path) }
     }
 
@@ -58,8 +78,6 @@ final class GGUFFileTests: XCTestCase {
         var random = SplitMix64(seed: seed)
         return (0 ..< count).map { _ in UInt8.random(in: 0 ... 255, using: &random) }
     }
-
-    static func floats(_ values: [Float]) -> [UInt8] { values.flatMap { le($0.bitPattern) } }
 
     /// A small valid file: metadata (several keys, the last a string) then two F32 tensors, "first" [8] and "second" [4, 2].
     static func smallWriter(version: UInt32 = 3) -> GGUFWriter {
@@ -113,7 +131,7 @@ final class GGUFFileTests: XCTestCase {
             var writer = GGUFWriter()
             writer.version = version
             for (key, value) in Self.everyType { writer.set(key, value) }
-            let gguf = try GGUFFile(path: try writer.write())
+            let gguf = try GGUFFile(path: try keep(writer.write()))
             XCTAssertEqual(gguf.version, version)
             XCTAssertEqual(gguf.metadataKeys, Self.everyType.map(\.0), "keys in file order")
             XCTAssertEqual(gguf.metadata.count, Self.everyType.count)
@@ -134,7 +152,7 @@ final class GGUFFileTests: XCTestCase {
         var writer = GGUFWriter()
         writer.set("nan32", .float32(Float(bitPattern: 0x7FC0_1234)))
         writer.set("nan64", .float64(Double(bitPattern: 0x7FF8_0000_0000_0042)))
-        let gguf = try GGUFFile(path: try writer.write())
+        let gguf = try GGUFFile(path: try keep(writer.write()))
         guard case let .float32(f)? = gguf.metadata["nan32"], case let .float64(d)? = gguf.metadata["nan64"] else {
             return XCTFail("NaN values lost their type")
         }
@@ -145,7 +163,7 @@ final class GGUFFileTests: XCTestCase {
     func testTypedAccessors() throws {
         var writer = GGUFWriter()
         for (key, value) in Self.everyType { writer.set(key, value) }
-        let gguf = try GGUFFile(path: try writer.write())
+        let gguf = try GGUFFile(path: try keep(writer.write()))
 
         XCTAssertEqual(gguf.string("t.string"), "héllo ✓ \"quoted\"\n\t")
         XCTAssertEqual(gguf.string("t.string.empty"), "")
@@ -233,7 +251,7 @@ final class GGUFFileTests: XCTestCase {
                 payloads.append(data)
                 writer.addTensor(spec.name, dimensions: spec.dimensions, type: spec.type.rawValue, data: data)
             }
-            let path = try writer.write()
+            let path = try keep(writer.write())
             let gguf = try GGUFFile(path: path)
             let fileBytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             XCTAssertEqual(gguf.fileSize, fileBytes.count)
@@ -261,7 +279,7 @@ final class GGUFFileTests: XCTestCase {
     }
 
     func testFloatTensorValues() throws {
-        let gguf = try GGUFFile(path: try Self.smallWriter().write())
+        let gguf = try GGUFFile(path: try keep(Self.smallWriter().write()))
         let second = try XCTUnwrap(gguf.tensor(named: "second"))
         let values = Array(UnsafeBufferPointer(start: gguf.data(of: second).assumingMemoryBound(to: Float.self), count: 8))
         XCTAssertEqual(values, (0 ..< 8).map { Float($0) * -0.5 })
@@ -287,7 +305,7 @@ final class GGUFFileTests: XCTestCase {
             let headerSize = unaligned.bytes().count - payloads.map(\.count).reduce(0, +)
             guard (1 ... 32).contains(headerSize % 64) else { continue }
 
-            let gguf = try GGUFFile(path: try writer.write())
+            let gguf = try GGUFFile(path: try keep(writer.write()))
             let dataStart = (headerSize + 63) / 64 * 64
             XCTAssertNotEqual(dataStart, (headerSize + 31) / 32 * 32, "the test must tell 32 from 64")
             XCTAssertEqual(gguf.int("general.alignment"), 64)
@@ -305,7 +323,7 @@ final class GGUFFileTests: XCTestCase {
     // MARK: Corrupt files
 
     func testMissingFileDirectoryAndEmptyFile() throws {
-        let folder = try TemporaryFiles.directory()
+        let folder = try keep(TemporaryFiles.directory())
         let missing = folder + "/nope.gguf"
         guard case let .cannotOpen(path, reason)? = openError(path: missing) else { return XCTFail("expected cannotOpen") }
         XCTAssertEqual(path, missing)
@@ -393,8 +411,9 @@ final class GGUFFileTests: XCTestCase {
         XCTAssertTrue(string.reading.contains("value of 'test.last'"), string.reading)
         // Inside an array's elements.
         let listValue = Self.index(of: "test.list", in: bytes) + 9 + 4 + 4 + 8
+        // The array's length already promises more bytes than remain: caught before reading an element.
         let list = try XCTUnwrap(try truncated(at: listValue + 6))
-        XCTAssertEqual([list.reading, "\(list.offset)", "\(list.needed)"], ["value of 'test.list'", "\(listValue + 4)", "4"])
+        XCTAssertEqual([list.reading, "\(list.offset)", "\(list.needed)"], ["length of 'test.list' 3", "\(listValue - 8)", "12"])
 
         // Inside tensor infos: the second tensor's name, dimensions, type and offset.
         let second = Self.index(of: "second", in: bytes)
@@ -416,7 +435,7 @@ final class GGUFFileTests: XCTestCase {
     func testTruncatedTensorData() throws {
         let writer = Self.smallWriter()
         let bytes = writer.bytes()
-        let full = try GGUFFile(path: try writer.write())
+        let full = try GGUFFile(path: try keep(writer.write()))
         let last = try XCTUnwrap(full.tensors.last)
         XCTAssertEqual(last.name, "second")
         XCTAssertEqual(last.offset + last.byteCount, bytes.count, "the small file ends with the last tensor's bytes")
@@ -434,7 +453,7 @@ final class GGUFFileTests: XCTestCase {
 
     func testTensorOffsetPastTheEnd() throws {
         let writer = Self.smallWriter()
-        let full = try GGUFFile(path: try writer.write())
+        let full = try GGUFFile(path: try keep(writer.write()))
         let second = try XCTUnwrap(full.tensor(named: "second"))
         let dataStart = full.tensors[0].offset
         let (_, offsetAt) = Self.tensorInfo("second", dimensionCount: 2, in: writer.bytes())
@@ -451,11 +470,7 @@ final class GGUFFileTests: XCTestCase {
         for huge: UInt64 in [UInt64(bytes.count) * 64, 1 << 40, 1 << 62, .max] {
             Self.patch(&bytes, at: offsetAt, huge)
             let (error, path) = try XCTUnwrap(try openError(bytes))
-            guard case let .tensorOutOfBounds(errorPath, tensor, _, fileSize) = error else {
-                XCTFail("offset \(huge): expected tensorOutOfBounds, got \(error)")
-                continue
-            }
-            XCTAssertEqual([errorPath, tensor, "\(fileSize)"], [path, "second", "\(bytes.count)"])
+            XCTAssertEqual(error, .tensorOffsetOutOfBounds(path: path, tensor: "second", offset: huge, fileSize: bytes.count))
         }
     }
 
@@ -565,18 +580,18 @@ final class GGUFFileTests: XCTestCase {
         var writer = Self.smallWriter()
         writer.set("test.count", .uint32(13))
         let (error, path) = try XCTUnwrap(try openError(writer.bytes()))
-        XCTAssertEqual(error, .duplicateName(path: path, name: "test.count"))
+        XCTAssertEqual(error, .duplicateName(path: path, kind: "metadata key", name: "test.count"))
 
         // Same key with another type is still a duplicate.
         writer = Self.smallWriter()
         writer.set("general.name", .uint8(1))
         let (other, otherPath) = try XCTUnwrap(try openError(writer.bytes()))
-        XCTAssertEqual(other, .duplicateName(path: otherPath, name: "general.name"))
+        XCTAssertEqual(other, .duplicateName(path: otherPath, kind: "metadata key", name: "general.name"))
 
         writer = Self.smallWriter()
         writer.addFloatTensor("first", dimensions: [8], values: Array(repeating: 0, count: 8))
         let (tensor, tensorPath) = try XCTUnwrap(try openError(writer.bytes()))
-        XCTAssertEqual(tensor, .duplicateName(path: tensorPath, name: "first"))
+        XCTAssertEqual(tensor, .duplicateName(path: tensorPath, kind: "tensor", name: "first"))
     }
 
     func testUnknownValueTypes() throws {
@@ -590,11 +605,12 @@ final class GGUFFileTests: XCTestCase {
         // An array whose element type is unknown, and an array of arrays (rejected, as by llama.cpp).
         bytes = Self.smallWriter().bytes()
         let elementAt = Self.index(of: "test.list", in: bytes) + 9 + 4
-        for type: UInt32 in [13, 9] {
-            Self.patch(&bytes, at: elementAt, type)
-            let (error, path) = try XCTUnwrap(try openError(bytes))
-            XCTAssertEqual(error, .invalidValueType(path: path, key: "test.list", type: type))
-        }
+        Self.patch(&bytes, at: elementAt, UInt32(13))
+        let (unknown, unknownPath) = try XCTUnwrap(try openError(bytes))
+        XCTAssertEqual(unknown, .invalidValueType(path: unknownPath, key: "test.list", type: 13))
+        Self.patch(&bytes, at: elementAt, UInt32(9))
+        let (nested, nestedPath) = try XCTUnwrap(try openError(bytes))
+        XCTAssertEqual(nested, .nestedArray(path: nestedPath, key: "test.list"))
     }
 
     func testInvalidUTF8InAKeyOrString() throws {
@@ -625,7 +641,9 @@ final class GGUFFileTests: XCTestCase {
             .unknownTensorType(path: path, tensor: "t", type: 10),
             .badTensorShape(path: path, tensor: "t", detail: "row length 33 is not a multiple of the Q8_0 block size 32"),
             .tensorOutOfBounds(path: path, tensor: "t", end: 1000, fileSize: 900),
-            .duplicateName(path: path, name: "k"),
+            .duplicateName(path: path, kind: "tensor", name: "k"),
+            .tensorOffsetOutOfBounds(path: path, tensor: "t", offset: 1 << 40, fileSize: 900),
+            .nestedArray(path: path, key: "k"),
         ]
         for error in errors {
             XCTAssertTrue(error.description.hasPrefix(path + ": "), error.description)
