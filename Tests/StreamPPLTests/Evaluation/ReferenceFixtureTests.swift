@@ -4,17 +4,8 @@ import XCTest
 /// Real-model checks against numbers computed by implementations nobody on this project wrote
 /// (../shared/fixtures/README.md): the paper's PyTorch loop, llama.cpp and a float64 NumPy forward pass.
 final class ReferenceFixtureTests: XCTestCase {
-    static let shared: Result<Evaluator, Error> = Result {
-        let gguf = try GGUFFile(path: try TestPaths.requireModel(TestPaths.smolLM2, fetch: "smollm2"))
-        return Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
-    }
-
     func evaluate(_ config: String, data: String, predictions: Int, exact: Bool = false) throws -> [Prediction] {
-        let evaluator = try Self.shared.get()
-        var result: [Prediction] = []
-        try evaluator.evaluate(try CacheConfig(config), dataset: try Dataset(path: data),
-                               options: EvaluationOptions(maxPredictions: predictions, exactTokenByToken: exact)) { result.append($0) }
-        return result
+        try SmolLM2.evaluate(config, data: data, predictions: predictions, exact: exact)
     }
 
     struct Agreement {

@@ -1,0 +1,77 @@
+import CZlib
+import Foundation
+import XCTest
+@testable import StreamPPL
+
+/// `streamppl run` end to end on the tiny model: the SPEC §4 outputs, and Ctrl-C leaving valid partial files.
+final class RunCommandTests: CLITestCase {
+    /// Two books, one gzipped: "doc" 0 and 1 in file-name order.
+    func twoBooks() throws -> String {
+        let folder = try keep(TemporaryFiles.directory())
+        try Data(String(repeating: "The first book, page after page. ", count: 20).utf8).write(to: URL(fileURLWithPath: folder + "/a.txt"))
+        let second = folder + "/b.txt.gz"
+        guard let file = gzopen(second, "wb") else { throw CocoaError(.fileWriteUnknown) }
+        let text = String(repeating: "And a second one, with other words. ", count: 20)
+        _ = text.withCString { gzwrite(file, $0, UInt32(strlen($0))) }
+        gzclose(file)
+        return folder
+    }
+
+    func lines(ofGzip path: String) throws -> [Substring] {
+        String(decoding: try Dataset.readBytes(path), as: UTF8.self).split(separator: "\n")
+    }
+
+    func testRunWritesTheLogsSummariesManifestAndPlot() throws {
+        let out = try outFolder()
+        let outcome = try run(["run", "--model", try tinyLlama(), "--data", try twoBooks(), "--cache", "2+8", "--cache", "dense",
+                               "--cache", "recompute:16/4", "--out", out])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let log = try lines(ofGzip: out + "/nll.csv.gz")
+        XCTAssertEqual(log.first, "config,doc,position,token,nll")
+        let tokensPerBook = [660, 720]  // one byte per token in the tiny vocabulary
+        let predictions = tokensPerBook.map { $0 - 1 }.reduce(0, +)
+        XCTAssertEqual(log.count, 1 + 3 * predictions)
+        for config in ["2+8", "dense", "recompute:16/4"] {
+            let rows = log.dropFirst().filter { $0.hasPrefix(config + ",") }.map { $0.split(separator: ",") }
+            XCTAssertEqual(rows.count, predictions, config)
+            XCTAssertEqual(rows.first?[1 ... 2], ["0", "1"], "first target: token 1 of book 0")
+            XCTAssertEqual(rows.map { Int($0[1]) ?? -1 }.filter { $0 == 1 }.count, tokensPerBook[1] - 1)
+            XCTAssertTrue(rows.allSatisfy { $0.count == 5 && Double($0[4]).map { $0.isFinite && $0 >= 0 } == true })
+        }
+        let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(summary[0].hasPrefix("config,tokens,mean_nll,ppl,"))
+        XCTAssertEqual(summary.count, 4)
+        XCTAssertTrue(summary[1].hasPrefix("2+8,\(predictions),"))
+        let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+        XCTAssertTrue(manifest.complete)
+        XCTAssertEqual(manifest.configs, ["2+8", "dense", "recompute:16/4"])
+        XCTAssertEqual(manifest.dataFiles.count, 2)
+        XCTAssertEqual(manifest.model.sha256.count, 64)
+        XCTAssertTrue(try String(contentsOfFile: out + "/summary.md", encoding: .utf8).contains("| `dense` |"))
+        XCTAssertTrue(try String(contentsOfFile: out + "/ppl.svg", encoding: .utf8).hasPrefix("<svg"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/nll.csv.gz.tmp"))
+    }
+
+    func testInterruptLeavesValidPartialFiles() throws {
+        let data = try keep(TemporaryFiles.directory()) + "/long.txt"
+        try Data(String(repeating: "A long stream of text that will not end soon. ", count: 40_000).utf8).write(to: URL(fileURLWithPath: data))
+        let out = try outFolder()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try XCTUnwrap(Self.executable))
+        process.arguments = ["run", "--model", try tinyLlama(), "--data", data, "--cache", "4+60", "--exact-token-by-token", "--out", out]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 2)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130)
+        let log = try lines(ofGzip: out + "/nll.csv.gz")
+        XCTAssertGreaterThan(log.count, 10, "some predictions were scored before the interrupt")
+        XCTAssertTrue(log.dropFirst().allSatisfy { $0.split(separator: ",").count == 5 }, "every row is whole")
+        let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
+        XCTAssertFalse(manifest.complete)
+        let summary = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(summary[1].hasPrefix("4+60,\(log.count - 1),"), "the summary counts exactly the logged rows")
+        XCTAssertTrue(summary[1].contains(",false,"), "marked incomplete")
+    }
+}

@@ -1,0 +1,36 @@
+import XCTest
+@testable import StreamPPL
+
+/// Every cache policy of SPEC §2 on SmolLM2: the chunked path equals the token-by-token definition, and
+/// the sink prefix changes what is attended to, never what is scored.
+final class StreamingPolicyTests: XCTestCase {
+    /// Small windows so that eviction starts early and the stream crosses from one book into the next.
+    func testChunkedEqualsTokenByTokenForEveryPolicy() throws {
+        let data = try TestPaths.fixture("multidoc")
+        let cases: [(String, PositionMode)] = [("dense", .cache), ("4+60", .cache), ("0+64", .cache), ("4\"\\n\"+60", .cache),
+                                               ("recompute:64/16", .cache), ("2+30", .original)]
+        for (config, positions) in cases {
+            let chunked = try SmolLM2.evaluate(config, data: data, predictions: 640, positions: positions)
+            let exact = try SmolLM2.evaluate(config, data: data, predictions: 640, exact: true, positions: positions)
+            XCTAssertEqual(chunked.map(\.token), exact.map(\.token), config)
+            let worst = zip(chunked, exact).map { abs($0.nll - $1.nll) }.max() ?? .infinity
+            print("\(config) \(positions): max |dNLL| chunked vs token-by-token \(worst) over \(chunked.count) predictions")
+            XCTAssertLessThanOrEqual(worst, 2e-3, config)
+        }
+    }
+
+    func testNewlineSinksScoreTheSameTargetsAsPlainSinks() throws {
+        let data = try TestPaths.fixture("multidoc")
+        let plain = try SmolLM2.evaluate("4+60", data: data, predictions: 700)
+        let newline = try SmolLM2.evaluate("4\"\\n\"+60", data: data, predictions: 700)
+        XCTAssertEqual(plain.map { [$0.document, $0.position, Int($0.token)] }, newline.map { [$0.document, $0.position, Int($0.token)] })
+        XCTAssertNotEqual(plain.map(\.nll), newline.map(\.nll), "the sinks differ, so the numbers do")
+    }
+
+    func testSinkStringOfSeveralTokensIsRejected() throws {
+        XCTAssertThrowsError(try SmolLM2.evaluate("4\"ab cd\"+10", data: TestPaths.fixture("hamlet_gut.txt"), predictions: 1)) { error in
+            XCTAssertTrue("\(error)".contains("exactly one token"), "\(error)")
+            XCTAssertTrue("\(error)".contains("4\"ab cd\"+10"), "\(error)")
+        }
+    }
+}

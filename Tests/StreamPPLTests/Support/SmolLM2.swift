@@ -1,0 +1,20 @@
+import XCTest
+@testable import StreamPPL
+
+/// The default real model, loaded once for every test that needs it.
+enum SmolLM2 {
+    static let evaluator: Result<Evaluator, Error> = Result {
+        let gguf = try GGUFFile(path: try TestPaths.requireModel(TestPaths.smolLM2, fetch: "smollm2"))
+        return Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
+    }
+
+    static func evaluate(_ config: String, data: String, predictions: Int, exact: Bool = false,
+                         positions: PositionMode = .cache) throws -> [Prediction] {
+        var result: [Prediction] = []
+        try evaluator.get().evaluate(try CacheConfig(config), dataset: try Dataset(path: data),
+                                     options: EvaluationOptions(maxPredictions: predictions, exactTokenByToken: exact, positions: positions)) {
+            result.append($0)
+        }
+        return result
+    }
+}
