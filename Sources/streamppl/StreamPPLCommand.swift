@@ -12,7 +12,7 @@ struct StreamPPLCommand: ParsableCommand {
         130 interrupted (partial results are complete, valid files marked partial in run.json).
         """,
         version: StreamPPLVersion.current,
-        subcommands: [RunCommand.self, TokenizeCommand.self, InspectCommand.self])
+        subcommands: [RunCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self])
 }
 
 /// Prints `problem` as one line on stderr and gives the exit code to throw: how every subcommand

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One scored prediction: the NLL of `target.token` given everything the cache let the model see.
 public struct Prediction: Sendable, Equatable {
     public let document: Int
@@ -24,12 +26,16 @@ public struct EvaluationOptions: Sendable {
     /// Feed one token per forward pass through `ExactCache`, the definition of SPEC §2.
     public var exactTokenByToken: Bool
     public var positions: PositionMode
+    /// Collects time per operation when set (`bench`).
+    public var profile: ForwardProfile?
 
-    public init(maxPredictions: Int = .max, chunkSize: Int = 256, exactTokenByToken: Bool = false, positions: PositionMode = .cache) {
+    public init(maxPredictions: Int = .max, chunkSize: Int = 256, exactTokenByToken: Bool = false, positions: PositionMode = .cache,
+                profile: ForwardProfile? = nil) {
         self.maxPredictions = maxPredictions
         self.chunkSize = chunkSize
         self.exactTokenByToken = exactTokenByToken
         self.positions = positions
+        self.profile = profile
     }
 }
 
@@ -68,19 +74,22 @@ public final class Evaluator {
             let cache: KVCache = options.exactTokenByToken
                 ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
                 : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
-            stopped = try streamThrough(cache: cache, stream: &stream, passSize: options.exactTokenByToken ? 1 : options.chunkSize,
-                                        shouldStop: shouldStop, record: record)
+            let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : options.chunkSize)
+            state.profile = options.profile
+            stopped = try streamThrough(cache: cache, stream: &stream, state: state, shouldStop: shouldStop, record: record)
         case let .recompute(length, stride):
+            let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length)
+            state.profile = options.profile
             stopped = try recompute(length: length, stride: stride, stream: &stream, exact: options.exactTokenByToken,
-                                    shape: shape, rotary: rotary, shouldStop: shouldStop, record: record)
+                                    shape: shape, rotary: rotary, state: state, shouldStop: shouldStop, record: record)
         }
         if let error = stream.error { throw error }
         return stopped
     }
 
-    private func streamThrough(cache: KVCache, stream: inout TokenStream, passSize: Int,
+    private func streamThrough(cache: KVCache, stream: inout TokenStream, state: ForwardState,
                                shouldStop: () -> Bool, record: (Prediction) throws -> Void) throws -> Bool {
-        let state = ForwardState(config: model.config, capacity: passSize)
+        let passSize = state.capacity
         var pass: [FedToken] = []
         pass.reserveCapacity(passSize)
         while true {
@@ -98,8 +107,8 @@ public final class Evaluator {
     /// SPEC §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
     /// fed tokens (positions from 0) scores the last `stride` predictions.
     private func recompute(length: Int, stride: Int, stream: inout TokenStream, exact: Bool, shape: AttentionShape,
-                           rotary: RotaryEmbedding, shouldStop: () -> Bool, record: (Prediction) throws -> Void) throws -> Bool {
-        let state = ForwardState(config: model.config, capacity: exact ? 1 : length)
+                           rotary: RotaryEmbedding, state: ForwardState, shouldStop: () -> Bool,
+                           record: (Prediction) throws -> Void) throws -> Bool {
         let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil)
         var history: [Int32] = []   // the last `length` fed tokens
         var pending: [FedToken] = []
@@ -129,11 +138,21 @@ public final class Evaluator {
     }
 
     private func score(_ fed: [FedToken], logitRow: (Int) -> Int, state: ForwardState, record: (Prediction) throws -> Void) throws {
+        let vocabularySize = model.config.vocabularySize
+        var nlls = [Double](repeating: 0, count: fed.count)
+        let start = DispatchTime.now().uptimeNanoseconds
+        // Rows are independent: normalize them on all cores.
+        nlls.withUnsafeMutableBufferPointer { nlls in
+            DispatchQueue.concurrentPerform(iterations: fed.count) { index in
+                guard let target = fed[index].target else { return }
+                nlls[index] = LinearAlgebra.negativeLogLikelihood(logits: state.logits.row(logitRow(index)), count: vocabularySize,
+                                                                  target: Int(target.token))
+            }
+        }
+        state.profile?.add(.scoring, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         for (index, item) in fed.enumerated() {
             guard let target = item.target else { continue }
-            let nll = LinearAlgebra.negativeLogLikelihood(logits: state.logits.row(logitRow(index)), count: model.config.vocabularySize,
-                                                          target: Int(target.token))
-            try record(Prediction(document: target.document, position: target.position, token: target.token, nll: nll))
+            try record(Prediction(document: target.document, position: target.position, token: target.token, nll: nlls[index]))
         }
     }
 }

@@ -12,6 +12,8 @@ public final class ForwardState {
     let up: FloatMatrix            // (capacity, ffn)
     /// (capacity, vocab): row t holds the logits of the token after the t-th token fed.
     public let logits: FloatMatrix
+    /// Time per operation, when set.
+    public var profile: ForwardProfile?
 
     public init(config: ModelConfig, capacity: Int) {
         self.capacity = capacity
@@ -51,36 +53,55 @@ public final class LlamaModel: @unchecked Sendable {
     public func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, state: ForwardState, logitRows: Range<Int>) {
         let count = tokens.count
         precondition(count <= state.capacity, "chunk of \(count) tokens exceeds the forward state's capacity \(state.capacity)")
-        let dim = config.embeddingSize
-        for (row, token) in tokens.enumerated() {
-            state.hidden.row(row).update(from: weights.tokenEmbedding.row(Int(token)), count: dim)
+        let dim = config.embeddingSize, width = config.feedForwardSize
+        let profile = state.profile
+        func timed(_ operation: ForwardProfile.Operation, _ work: () -> Void) {
+            if let profile { profile.measure(operation, work) } else { work() }
+        }
+        timed(.embedding) {
+            for (row, token) in tokens.enumerated() {
+                state.hidden.row(row).update(from: weights.tokenEmbedding.row(Int(token)), count: dim)
+            }
         }
         cache.prepare(count: count)
         for (index, layer) in weights.layers.enumerated() {
-            LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.attentionNorm.values,
-                                  epsilon: config.normEpsilon, into: state.normed.values)
-            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.query, into: state.queries.values)
-            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.key, into: state.keys.values)
-            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.value, into: state.values.values)
-            cache.attend(layer: index, queries: state.queries.values, keys: state.keys.values, values: state.values.values,
-                         count: count, output: state.attention.values)
-            LinearAlgebra.multiply(state.attention.values, rows: count, by: layer.attentionOutput, into: state.projected.values)
-            LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
-
-            LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.feedForwardNorm.values,
-                                  epsilon: config.normEpsilon, into: state.normed.values)
-            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.gate, into: state.gate.values)
-            LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.up, into: state.up.values)
-            LinearAlgebra.swiGLU(gate: state.gate.values, up: state.up.values, count: count * config.feedForwardSize)
-            LinearAlgebra.multiply(state.gate.values, rows: count, by: layer.down, into: state.projected.values)
-            LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
+            timed(.normalization) {
+                LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.attentionNorm.values,
+                                      epsilon: config.normEpsilon, into: state.normed.values)
+            }
+            timed(.projections) {
+                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.query, into: state.queries.values)
+                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.key, into: state.keys.values)
+                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.value, into: state.values.values)
+            }
+            timed(.attention) {
+                cache.attend(layer: index, queries: state.queries.values, keys: state.keys.values, values: state.values.values,
+                             count: count, output: state.attention.values)
+            }
+            timed(.outputProjection) {
+                LinearAlgebra.multiply(state.attention.values, rows: count, by: layer.attentionOutput, into: state.projected.values)
+                LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
+            }
+            timed(.normalization) {
+                LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.feedForwardNorm.values,
+                                      epsilon: config.normEpsilon, into: state.normed.values)
+            }
+            timed(.feedForward) {
+                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.gate, into: state.gate.values)
+                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.up, into: state.up.values)
+                LinearAlgebra.swiGLU(gate: state.gate.values, up: state.up.values, count: count * width)
+                LinearAlgebra.multiply(state.gate.values, rows: count, by: layer.down, into: state.projected.values)
+                LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
+            }
         }
         cache.commit(count: count)
 
         guard !logitRows.isEmpty else { return }
         let first = logitRows.lowerBound
-        LinearAlgebra.rmsNorm(state.hidden.row(first), rows: logitRows.count, width: dim, weight: weights.outputNorm.values,
-                              epsilon: config.normEpsilon, into: state.normed.row(first))
-        LinearAlgebra.multiply(state.normed.row(first), rows: logitRows.count, by: weights.output, into: state.logits.row(first))
+        timed(.logits) {
+            LinearAlgebra.rmsNorm(state.hidden.row(first), rows: logitRows.count, width: dim, weight: weights.outputNorm.values,
+                                  epsilon: config.normEpsilon, into: state.normed.row(first))
+            LinearAlgebra.multiply(state.normed.row(first), rows: logitRows.count, by: weights.output, into: state.logits.row(first))
+        }
     }
 }

@@ -1,0 +1,48 @@
+/// Useful floating-point operations of scoring a stream (multiply and add counted as two): every weight
+/// multiplied once per fed token, the output head once per scored token, and the attention products
+/// (q·k and p·v) over the keys each token may see. Masked work the chunked path also does is not counted.
+public struct FLOPCount: Sendable {
+    public let config: ModelConfig
+
+    public init(config: ModelConfig) { self.config = config }
+
+    /// 2 x the weights of the transformer blocks (the output head is separate).
+    public var perFedToken: Double {
+        let dim = Double(config.embeddingSize), width = Double(config.headCount * config.headSize)
+        let kv = Double(config.keyValueSize), ffn = Double(config.feedForwardSize)
+        let perLayer = dim * width + 2 * dim * kv + width * dim + 3 * dim * ffn
+        return 2 * perLayer * Double(config.layerCount)
+    }
+
+    public var perScoredToken: Double { 2 * Double(config.vocabularySize * config.embeddingSize) }
+
+    /// q·k and p·v for one query against `keys` keys, in every head of every layer.
+    public func attention(keys: Int) -> Double {
+        4 * Double(config.headCount * config.headSize * keys * config.layerCount)
+    }
+
+    /// Total for the first `predictions` predictions of one document streamed under `policy`
+    /// (recomputation counts every token of every window pass).
+    public func stream(predictions: Int, policy: CacheConfig.Policy) -> Double {
+        switch policy {
+        case .dense, .sinkWindow:
+            let (sinks, window): (Int, Int?) = if case let .sinkWindow(s, w, _) = policy { (s, w) } else { (0, nil) }
+            let prefix = if case .sinkWindow(_, _, _?) = policy { sinks } else { 0 }
+            var total = Double(predictions) * perScoredToken
+            for index in 0 ..< prefix + predictions {
+                let keys = VisibleKeys(index: index, sinks: sinks, window: window)
+                total += perFedToken + attention(keys: keys.queryRank + 1)
+            }
+            return total
+        case let .recompute(length, stride):
+            var total = Double(predictions) * perScoredToken
+            var end = 0
+            while end < predictions {
+                end = min(end + stride, predictions)
+                let windowLength = min(length, end)
+                for row in 0 ..< windowLength { total += perFedToken + attention(keys: row + 1) }
+            }
+            return total
+        }
+    }
+}
