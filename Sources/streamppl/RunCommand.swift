@@ -40,6 +40,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Per-token log format: gz (nll.csv.gz) or csv (nll.csv).")
     var logFormat = "gz"
 
+    static let memorySampleInterval = 8192
+
     func validate() throws {
         for text in caches {
             do { _ = try CacheConfig(text) } catch { throw fail("--cache: \(error)") }
@@ -67,6 +69,8 @@ struct RunCommand: ParsableCommand {
             Interrupt.install()
 
             var results: [ConfigResult] = []
+            // Resident memory along the stream: it must stay flat (bounded by model + cache, not stream length).
+            var memory = "config,predictions,rss_bytes\n"
             for config in configs where !Interrupt.requested {
                 let progress = ProgressReporter(label: config.text, total: maxTokens)
                 var statistics = NLLStatistics()
@@ -75,6 +79,9 @@ struct RunCommand: ParsableCommand {
                     statistics.add(prediction.nll)
                     try log.append(config: config.text, prediction)
                     progress.update(predictions: statistics.count, meanNLL: statistics.meanNLL)
+                    if statistics.count % Self.memorySampleInterval == 0, let rss = MachineInfo.residentBytes() {
+                        memory += "\(NLLLog.csvField(config.text)),\(statistics.count),\(rss)\n"
+                    }
                 }
                 progress.finish(predictions: statistics.count, meanNLL: statistics.meanNLL)
                 results.append(ConfigResult(config: config.text, statistics: statistics, seconds: Date().timeIntervalSince(configStart),
@@ -86,6 +93,7 @@ struct RunCommand: ParsableCommand {
             let summary = RunSummary(model: modelOptions.model, data: data, results: results)
             try AtomicFile.write(summary.csv, to: (out as NSString).appendingPathComponent("summary.csv"))
             try AtomicFile.write(summary.markdown, to: (out as NSString).appendingPathComponent("summary.md"))
+            try AtomicFile.write(memory, to: (out as NSString).appendingPathComponent("memory.csv"))
             try AtomicFile.write(PerplexityPlot.svg(results: results, title: "Perplexity along the stream: \((data as NSString).lastPathComponent)"),
                                  to: (out as NSString).appendingPathComponent("ppl.svg"))
             let manifest = RunManifest(

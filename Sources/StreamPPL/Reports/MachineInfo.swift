@@ -3,9 +3,14 @@ import Foundation
 /// Facts about this process and machine that results are reported with.
 public enum MachineInfo {
     /// Peak resident set size of this process in bytes (VmHWM), or nil where /proc is missing.
-    public static func peakResidentBytes() -> Int? {
+    public static func peakResidentBytes() -> Int? { statusBytes("VmHWM:") }
+
+    /// Current resident set size of this process in bytes (VmRSS).
+    public static func residentBytes() -> Int? { statusBytes("VmRSS:") }
+
+    private static func statusBytes(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
             return kilobytes.map { $0 * 1024 }
         }

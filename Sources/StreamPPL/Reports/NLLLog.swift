@@ -72,7 +72,7 @@ public final class NLLLog {
     }
 
     /// RFC 4180 quoting: config strings like `4"\n"+1020` contain quotes.
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
