@@ -26,7 +26,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
 public struct Dataset: Sendable {
     public enum Source: Sendable, Equatable {
         case file(String)
-        case jsonlLine(path: String, line: Int)
+        /// Line `line` (1-based) of a JSON Lines file, at `offset` with `length` bytes.
+        case jsonlLine(path: String, line: Int, offset: Int, length: Int)
     }
 
     public let path: String
@@ -52,8 +53,7 @@ public struct Dataset: Sendable {
             sources = files.map(Source.file)
         } else if path.hasSuffix(".jsonl") {
             files = [path]
-            let lineCount = try Self.readJSONL(path).count
-            sources = (0 ..< lineCount).map { .jsonlLine(path: path, line: $0) }
+            sources = try Self.jsonlLines(path)
         } else {
             files = [path]
             sources = [.file(path)]
@@ -66,8 +66,15 @@ public struct Dataset: Sendable {
         switch sources[index] {
         case let .file(file):
             return try Self.decodeUTF8(Self.readBytes(file), path: file)
-        case let .jsonlLine(file, line):
-            return try Self.readJSONL(file)[line]
+        case let .jsonlLine(file, line, offset, length):
+            guard let handle = FileHandle(forReadingAtPath: file) else { throw .unreadable(path: file, reason: "cannot open") }
+            defer { try? handle.close() }
+            let bytes: Data
+            do {
+                try handle.seek(toOffset: UInt64(offset))
+                bytes = try handle.read(upToCount: length) ?? Data()
+            } catch { throw .unreadable(path: file, reason: "\(error)") }
+            return try Self.text(ofJSONLine: bytes, path: file, line: line)
         }
     }
 
@@ -111,20 +118,34 @@ public struct Dataset: Sendable {
         throw .invalidUTF8(path: path, byteOffset: offset)
     }
 
-    private static func readJSONL(_ path: String) throws(DatasetError) -> [String] {
-        let content = try decodeUTF8(readBytes(path), path: path)
-        var texts: [String] = []
-        for (number, line) in content.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.allSatisfy(\.isWhitespace) {
-            let object: Any
-            do { object = try JSONSerialization.jsonObject(with: Data(line.utf8)) } catch {
-                throw .badJSONL(path: path, line: number + 1, reason: "not valid JSON")
+    /// Where each non-blank line of a JSON Lines file lies; every line is checked once here, so a bad
+    /// line fails before any evaluation, and only its place is kept in memory.
+    private static func jsonlLines(_ path: String) throws(DatasetError) -> [Source] {
+        let bytes = try readBytes(path)
+        var sources: [Source] = []
+        var start = 0, number = 0
+        while start < bytes.count {
+            number += 1
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let line = Data(bytes[start ..< end])
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                _ = try text(ofJSONLine: line, path: path, line: number)
+                sources.append(.jsonlLine(path: path, line: number, offset: start, length: end - start))
             }
-            guard let text = (object as? [String: Any])?["text"] as? String else {
-                throw .badJSONL(path: path, line: number + 1, reason: "no string field \"text\"")
-            }
-            texts.append(text)
+            start = end + 1
         }
-        return texts
+        return sources
+    }
+
+    private static func text(ofJSONLine line: Data, path: String, line number: Int) throws(DatasetError) -> String {
+        _ = try decodeUTF8([UInt8](line), path: "\(path):\(number)")
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: line) } catch {
+            throw .badJSONL(path: path, line: number, reason: "not valid JSON")
+        }
+        guard let text = (object as? [String: Any])?["text"] as? String else {
+            throw .badJSONL(path: path, line: number, reason: "no string field \"text\"")
+        }
+        return text
     }
 }

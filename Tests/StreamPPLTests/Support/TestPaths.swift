@@ -10,9 +10,14 @@ enum TestPaths {
         return url.path
     }()
 
-    /// `../shared/fixtures` next to the repository, or `STREAMPPL_FIXTURES`.
-    static let fixtures: String = ProcessInfo.processInfo.environment["STREAMPPL_FIXTURES"]
-        ?? (repository as NSString).deletingLastPathComponent + "/shared/fixtures"
+    /// The reference fixtures: `STREAMPPL_FIXTURES`, else `../shared/fixtures` beside the repository where
+    /// that exists (the source of truth), else the copy committed in `Fixtures/reference` for clones elsewhere.
+    static let fixtures: String = {
+        if let override = ProcessInfo.processInfo.environment["STREAMPPL_FIXTURES"] { return override }
+        let shared = (repository as NSString).deletingLastPathComponent + "/shared/fixtures"
+        if FileManager.default.fileExists(atPath: shared + "/README.md") { return shared }
+        return repository + "/Tests/StreamPPLTests/Fixtures/reference"
+    }()
 
     static let models: String = ProcessInfo.processInfo.environment["STREAMPPL_MODELS"] ?? repository + "/models"
 
