@@ -1,7 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release builds target x86-64-v3 (AVX2, FMA, F16C: Haswell, Zen and later) so the SIMD kernels get
+// 256-bit lanes; the define turns on the fused multiply-adds and hardware f16 conversion in Quant/.
+#if arch(x86_64)
+let cpuFlags = ["-Xcc", "-march=x86-64-v3", "-DSTREAMPPL_X86_64_V3"]
+#else
+let cpuFlags: [String] = []
+#endif
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
 
 let package = Package(
     name: "streamppl",

@@ -2,6 +2,9 @@
 /// next slot, every key is rotated to its slot index (or its original position) at every step, and after
 /// the step the oldest non-sink slot is evicted while more than `sinks + window` remain.
 /// It is the reference the chunked `StreamingCache` is tested against, so it shares none of its indexing.
+///
+/// Slots live in a sink area (the first `sinks` tokens) and a ring of the most recent ones, so eviction
+/// moves nothing: it only advances the ring's start.
 public final class ExactCache: KVCache {
     public let sinks: Int
     public let window: Int?
@@ -9,15 +12,18 @@ public final class ExactCache: KVCache {
 
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
-    /// Per layer, the cached keys (before rotary) and values, one row per slot, in slot order.
-    private var keys: [[Float]]
-    private var values: [[Float]]
-    /// The stream index of the token in each slot.
-    private var slotTokens: [Int] = []
+    private let keys: [FloatBuffer]     // per layer (sinks + ringCapacity, kvWidth), keys before rotary
+    private let values: [FloatBuffer]   // per layer, same layout
+    private var streamIndices: [Int]    // per physical row: the stream index of the token stored there
+    private var sinkCount = 0           // sink slots filled
+    private var ringStart = 0           // physical ring position of the oldest window slot
+    private var ringCount = 0           // window slots filled (the new token's not yet committed)
+    private var ringCapacity: Int
     private var fedCount = 0
-    private var rotatedKeys: [Float] = []
-    private var query: [Float]
-    private var weights: [Float] = []
+
+    private let rotatedKeys = FloatBuffer()    // (slots, kvWidth)
+    private let query = FloatBuffer()          // (heads * headSize)
+    private let weights = FloatBuffer()        // (slots)
 
     public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
         self.shape = shape
@@ -25,70 +31,98 @@ public final class ExactCache: KVCache {
         self.sinks = sinks
         self.window = window
         self.positions = positions
-        keys = Array(repeating: [], count: shape.layers)
-        values = Array(repeating: [], count: shape.layers)
-        query = Array(repeating: 0, count: shape.headSize * shape.heads)
+        // The window's tokens plus the one being fed, which is evicted from only after its step.
+        ringCapacity = (window ?? 255) + 1
+        let rows = sinks + ringCapacity
+        keys = (0 ..< shape.layers).map { _ in FloatBuffer(capacity: rows * shape.keyValueWidth) }
+        values = (0 ..< shape.layers).map { _ in FloatBuffer(capacity: rows * shape.keyValueWidth) }
+        streamIndices = Array(repeating: 0, count: rows)
+        query.reserve(shape.queryWidth)
     }
 
     public func prepare(count: Int) {
         precondition(count == 1, "the exact cache feeds one token per forward pass")
+        if sinkCount == sinks, ringCount == ringCapacity { growRing() }
+    }
+
+    /// Physical row of slot `slot` (slots: sinks in order, then the window oldest first).
+    private func row(ofSlot slot: Int) -> Int {
+        // While the sinks are filling, the ring is empty and every slot is a sink.
+        slot < sinks ? slot : sinks + (ringStart + slot - sinks) % ringCapacity
     }
 
     public func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys newKeys: UnsafePointer<Float>,
                        values newValues: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
         let kvWidth = shape.keyValueWidth, headSize = shape.headSize
         // The new token takes the next slot and attends to itself too.
-        keys[layer].append(contentsOf: UnsafeBufferPointer(start: newKeys, count: kvWidth))
-        values[layer].append(contentsOf: UnsafeBufferPointer(start: newValues, count: kvWidth))
-        let slotCount = keys[layer].count / kvWidth
-        func position(ofSlot slot: Int) -> Int {
-            positions == .cache ? slot : (slot < slotTokens.count ? slotTokens[slot] : fedCount)
-        }
-        rotary.reserve(positions: slotCount)
+        let slotCount = sinkCount + ringCount + 1
+        let newRow = row(ofSlot: slotCount - 1)
+        (keys[layer].pointer + newRow * kvWidth).update(from: newKeys, count: kvWidth)
+        (values[layer].pointer + newRow * kvWidth).update(from: newValues, count: kvWidth)
+        streamIndices[newRow] = fedCount
+        func position(ofSlot slot: Int) -> Int { positions == .cache ? slot : streamIndices[row(ofSlot: slot)] }
 
-        rotatedKeys = keys[layer]
-        rotatedKeys.withUnsafeMutableBufferPointer { rotated in
-            for slot in 0 ..< slotCount {
-                rotary.rotate(rotated.baseAddress! + slot * kvWidth, headCount: shape.keyValueHeads, position: position(ofSlot: slot))
-            }
+        rotary.reserve(positions: slotCount)
+        rotatedKeys.reserve(slotCount * kvWidth)
+        weights.reserve(slotCount)
+        for slot in 0 ..< slotCount {
+            let rotated = rotatedKeys.pointer + slot * kvWidth
+            rotated.update(from: keys[layer].pointer + row(ofSlot: slot) * kvWidth, count: kvWidth)
+            rotary.rotate(rotated, headCount: shape.keyValueHeads, position: position(ofSlot: slot))
         }
-        query.withUnsafeMutableBufferPointer { q in
-            q.baseAddress!.update(from: queries, count: shape.queryWidth)
-            rotary.rotate(q.baseAddress!, headCount: shape.heads, position: position(ofSlot: slotCount - 1))
-        }
-        weights = Array(repeating: 0, count: slotCount)
+        query.pointer.update(from: queries, count: shape.queryWidth)
+        rotary.rotate(query.pointer, headCount: shape.heads, position: position(ofSlot: slotCount - 1))
+
         for head in 0 ..< shape.heads {
             let group = head / shape.groupSize
-            query.withUnsafeBufferPointer { q in
-                rotatedKeys.withUnsafeBufferPointer { k in
-                    for slot in 0 ..< slotCount {
-                        weights[slot] = shape.scale * LinearAlgebra.dot(q.baseAddress! + head * headSize,
-                                                                        k.baseAddress! + slot * kvWidth + group * headSize, count: headSize)
-                    }
-                }
+            let q = query.pointer + head * headSize
+            for slot in 0 ..< slotCount {
+                weights.pointer[slot] = shape.scale * LinearAlgebra.dot(q, rotatedKeys.pointer + slot * kvWidth + group * headSize, count: headSize)
             }
-            weights.withUnsafeMutableBufferPointer { LinearAlgebra.softmax($0.baseAddress!, count: slotCount) }
+            LinearAlgebra.softmax(weights.pointer, count: slotCount)
             let out = output + head * headSize
             out.update(repeating: 0, count: headSize)
-            values[layer].withUnsafeBufferPointer { v in
-                for slot in 0 ..< slotCount {
-                    let value = v.baseAddress! + slot * kvWidth + group * headSize
-                    for d in 0 ..< headSize { out[d] += weights[slot] * value[d] }
-                }
+            for slot in 0 ..< slotCount {
+                let value = values[layer].pointer + row(ofSlot: slot) * kvWidth + group * headSize
+                let p = weights.pointer[slot]
+                for d in 0 ..< headSize { out[d] += p * value[d] }
             }
         }
     }
 
     public func commit(count: Int) {
-        slotTokens.append(fedCount)
         fedCount += count
-        guard let window, slotTokens.count > sinks + window else { return }
+        if sinkCount < sinks { sinkCount += 1 } else { ringCount += 1 }
         // Keep slots [0, sinks) and the `window` most recent.
-        let kvWidth = shape.keyValueWidth
-        for layer in 0 ..< shape.layers {
-            keys[layer].removeSubrange(sinks * kvWidth ..< (sinks + 1) * kvWidth)
-            values[layer].removeSubrange(sinks * kvWidth ..< (sinks + 1) * kvWidth)
+        if let window, ringCount > window {
+            ringStart = (ringStart + 1) % ringCapacity
+            ringCount -= 1
         }
-        slotTokens.remove(at: sinks)
+    }
+
+    /// Dense caches never evict: double the ring, unrolled so the oldest slot sits first again.
+    private func growRing() {
+        let kvWidth = shape.keyValueWidth
+        let newCapacity = ringCapacity * 2
+        for buffer in keys + values {
+            let old = Array(UnsafeBufferPointer(start: buffer.pointer, count: (sinks + ringCapacity) * kvWidth))
+            buffer.reserve((sinks + newCapacity) * kvWidth)
+            for slot in 0 ..< ringCount {
+                let from = sinks + (ringStart + slot) % ringCapacity
+                (buffer.pointer + (sinks + slot) * kvWidth).update(from: old, offset: from * kvWidth, count: kvWidth)
+            }
+        }
+        var indices = Array(repeating: 0, count: sinks + newCapacity)
+        for slot in 0 ..< sinks { indices[slot] = streamIndices[slot] }
+        for slot in 0 ..< ringCount { indices[sinks + slot] = streamIndices[sinks + (ringStart + slot) % ringCapacity] }
+        streamIndices = indices
+        ringStart = 0
+        ringCapacity = newCapacity
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    fileprivate func update(from array: [Float], offset: Int, count: Int) {
+        array.withUnsafeBufferPointer { self.update(from: $0.baseAddress! + offset, count: count) }
     }
 }

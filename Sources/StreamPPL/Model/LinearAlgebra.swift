@@ -8,6 +8,16 @@ import Darwin
 /// The few dense kernels the forward pass needs. Matrix products go to OpenBLAS; the rest are plain loops
 /// that the optimizer vectorizes.
 enum LinearAlgebra {
+    /// y (rows x w.rows) = x (rows x w.columns) · wᵀ. One token reads the quantized blocks (a matrix-vector
+    /// product is bound by the bytes it reads); a chunk of tokens runs as a Float32 sgemm.
+    static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: Weight, into y: UnsafeMutablePointer<Float>) {
+        if rows == 1 {
+            weight.blocks.multiply(x, into: y)
+        } else {
+            multiply(x, rows: rows, by: weight.dense, into: y)
+        }
+    }
+
     /// y (rows x w.rows) = x (rows x w.columns) · wᵀ: every token's row times every output row of the weight.
     static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: FloatMatrix, into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
@@ -23,8 +33,7 @@ enum LinearAlgebra {
         for row in 0 ..< rows {
             let input = x + row * width
             let output = y + row * width
-            var sumOfSquares: Float = 0
-            for i in 0 ..< width { sumOfSquares += input[i] * input[i] }
+            let sumOfSquares = dot(input, input, count: width)
             let scale = 1 / (sumOfSquares / Float(width) + epsilon).squareRoot()
             for i in 0 ..< width { output[i] = weight[i] * (input[i] * scale) }
         }
@@ -42,9 +51,19 @@ enum LinearAlgebra {
         for i in 0 ..< count { y[i] += x[i] }
     }
 
+    /// Σ a[i]·b[i] in eight lanes (a plain loop would stay scalar: the compiler keeps a float sum's order).
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var sum: Float = 0
-        for i in 0 ..< count { sum += a[i] * b[i] }
+        var lanes = SIMD8<Float>.zero
+        var i = 0
+        while i + 8 <= count {
+            lanes += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = lanes.sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
         return sum
     }
 

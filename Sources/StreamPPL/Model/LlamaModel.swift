@@ -60,7 +60,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         timed(.embedding) {
             for (row, token) in tokens.enumerated() {
-                state.hidden.row(row).update(from: weights.tokenEmbedding.row(Int(token)), count: dim)
+                state.hidden.row(row).update(from: weights.tokenEmbedding.dense.row(Int(token)), count: dim)
             }
         }
         cache.prepare(count: count)

@@ -1,29 +1,45 @@
 import Dispatch
 
-/// One transformer block's weights, dequantized to Float32.
-public struct LayerWeights: Sendable {
-    public let attentionNorm: FloatMatrix   // (1, dim)
-    public let query: FloatMatrix           // (heads * headSize, dim)
-    public let key: FloatMatrix             // (kvHeads * headSize, dim)
-    public let value: FloatMatrix           // (kvHeads * headSize, dim)
-    public let attentionOutput: FloatMatrix // (dim, heads * headSize)
-    public let feedForwardNorm: FloatMatrix // (1, dim)
-    public let gate: FloatMatrix            // (ffn, dim)
-    public let up: FloatMatrix              // (ffn, dim)
-    public let down: FloatMatrix            // (dim, ffn)
+/// A weight matrix in two forms: dequantized to Float32 for matrix-matrix products over a chunk of
+/// tokens (OpenBLAS), and in its GGUF blocks, memory-mapped, for matrix-vector products of one token,
+/// where reading 4-bit blocks instead of floats is what sets the speed. Both give Float32 arithmetic.
+public struct Weight: Sendable {
+    public let dense: FloatMatrix        // (rows, columns)
+    public let blocks: QuantizedMatrix   // the same, as stored in the file
 }
 
-/// All weights of a Llama-architecture model, dequantized once at load so every product runs in Float32.
+/// One transformer block's weights.
+public struct LayerWeights: Sendable {
+    public let attentionNorm: FloatMatrix   // (1, dim)
+    public let query: Weight                // (heads * headSize, dim)
+    public let key: Weight                  // (kvHeads * headSize, dim)
+    public let value: Weight                // (kvHeads * headSize, dim)
+    public let attentionOutput: Weight      // (dim, heads * headSize)
+    public let feedForwardNorm: FloatMatrix // (1, dim)
+    public let gate: Weight                 // (ffn, dim)
+    public let up: Weight                   // (ffn, dim)
+    public let down: Weight                 // (dim, ffn)
+}
+
+/// All weights of a Llama-architecture model, dequantized once at load and kept in their blocks too.
 public struct ModelWeights: Sendable {
-    public let tokenEmbedding: FloatMatrix  // (vocab, dim)
+    public let tokenEmbedding: Weight       // (vocab, dim)
     public let layers: [LayerWeights]
     public let outputNorm: FloatMatrix      // (1, dim)
-    /// (vocab, dim); the same object as `tokenEmbedding` when the model ties them (no `output.weight`).
-    public let output: FloatMatrix
+    /// (vocab, dim); the same as `tokenEmbedding` when the model ties them (no `output.weight`).
+    public let output: Weight
+    /// The memory-mapped file the quantized blocks point into, kept open as long as the weights live.
+    public let file: GGUFFile
 
     public init(gguf: GGUFFile, config: ModelConfig) throws(ModelError) {
+        file = gguf
         var loads: [(GGUFTensorInfo, FloatMatrix)] = []
-        func load(_ name: String, rows: Int, columns: Int) throws(ModelError) -> FloatMatrix {
+        func load(_ name: String, rows: Int, columns: Int) throws(ModelError) -> Weight {
+            let dense = try loadDense(name, rows: rows, columns: columns)
+            guard let tensor = gguf.tensor(named: name) else { throw .missingTensor(path: gguf.path, tensor: name) }
+            return Weight(dense: dense, blocks: QuantizedMatrix(tensor: tensor, data: gguf.data(of: tensor)))
+        }
+        func loadDense(_ name: String, rows: Int, columns: Int) throws(ModelError) -> FloatMatrix {
             guard let tensor = gguf.tensor(named: name) else { throw .missingTensor(path: gguf.path, tensor: name) }
             let expected = rows == 1 ? [columns] : [columns, rows]
             guard tensor.dimensions == expected else {
@@ -40,18 +56,18 @@ public struct ModelWeights: Sendable {
         for index in 0 ..< config.layerCount {
             let prefix = "blk.\(index)."
             layers.append(LayerWeights(
-                attentionNorm: try load(prefix + "attn_norm.weight", rows: 1, columns: dim),
+                attentionNorm: try loadDense(prefix + "attn_norm.weight", rows: 1, columns: dim),
                 query: try load(prefix + "attn_q.weight", rows: attentionWidth, columns: dim),
                 key: try load(prefix + "attn_k.weight", rows: config.keyValueSize, columns: dim),
                 value: try load(prefix + "attn_v.weight", rows: config.keyValueSize, columns: dim),
                 attentionOutput: try load(prefix + "attn_output.weight", rows: dim, columns: attentionWidth),
-                feedForwardNorm: try load(prefix + "ffn_norm.weight", rows: 1, columns: dim),
+                feedForwardNorm: try loadDense(prefix + "ffn_norm.weight", rows: 1, columns: dim),
                 gate: try load(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim),
                 up: try load(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: dim),
                 down: try load(prefix + "ffn_down.weight", rows: dim, columns: config.feedForwardSize)))
         }
         self.layers = layers
-        outputNorm = try load("output_norm.weight", rows: 1, columns: dim)
+        outputNorm = try loadDense("output_norm.weight", rows: 1, columns: dim)
         output = gguf.tensor(named: "output.weight") == nil
             ? tokenEmbedding
             : try load("output.weight", rows: config.vocabularySize, columns: dim)
