@@ -21,6 +21,8 @@ public final class ExactCache: KVCache {
     private var ringCapacity: Int
     private var fedCount = 0
 
+    /// Physical row of each slot this step (the new token's last), the same for every layer.
+    private var slotRows: [Int] = []
     private let rotatedKeys = FloatBuffer()    // (slots, kvWidth)
     private let query = FloatBuffer()          // (heads * headSize)
     private let weights = FloatBuffer()        // (slots)
@@ -43,6 +45,7 @@ public final class ExactCache: KVCache {
     public func prepare(count: Int) {
         precondition(count == 1, "the exact cache feeds one token per forward pass")
         if sinkCount == sinks, ringCount == ringCapacity { growRing() }
+        slotRows = (0 ..< sinkCount + ringCount + 1).map(row(ofSlot:))
     }
 
     /// Physical row of slot `slot` (slots: sinks in order, then the window oldest first).
@@ -55,23 +58,21 @@ public final class ExactCache: KVCache {
                        values newValues: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
         let kvWidth = shape.keyValueWidth, headSize = shape.headSize
         // The new token takes the next slot and attends to itself too.
-        let slotCount = sinkCount + ringCount + 1
-        let newRow = row(ofSlot: slotCount - 1)
+        let slotCount = slotRows.count
+        let newRow = slotRows[slotCount - 1]
         (keys[layer].pointer + newRow * kvWidth).update(from: newKeys, count: kvWidth)
         (values[layer].pointer + newRow * kvWidth).update(from: newValues, count: kvWidth)
         streamIndices[newRow] = fedCount
-        func position(ofSlot slot: Int) -> Int { positions == .cache ? slot : streamIndices[row(ofSlot: slot)] }
+        func position(ofSlot slot: Int) -> Int { positions == .cache ? slot : streamIndices[slotRows[slot]] }
 
         rotary.reserve(positions: slotCount)
         rotatedKeys.reserve(slotCount * kvWidth)
         weights.reserve(slotCount)
         for slot in 0 ..< slotCount {
-            let rotated = rotatedKeys.pointer + slot * kvWidth
-            rotated.update(from: keys[layer].pointer + row(ofSlot: slot) * kvWidth, count: kvWidth)
-            rotary.rotate(rotated, headCount: shape.keyValueHeads, position: position(ofSlot: slot))
+            rotary.rotate(keys[layer].pointer + slotRows[slot] * kvWidth, into: rotatedKeys.pointer + slot * kvWidth,
+                          headCount: shape.keyValueHeads, position: position(ofSlot: slot))
         }
-        query.pointer.update(from: queries, count: shape.queryWidth)
-        rotary.rotate(query.pointer, headCount: shape.heads, position: position(ofSlot: slotCount - 1))
+        rotary.rotate(queries, into: query.pointer, headCount: shape.heads, position: position(ofSlot: slotCount - 1))
 
         for head in 0 ..< shape.heads {
             let group = head / shape.groupSize
@@ -83,7 +84,7 @@ public final class ExactCache: KVCache {
             let out = output + head * headSize
             out.update(repeating: 0, count: headSize)
             for slot in 0 ..< slotCount {
-                let value = values[layer].pointer + row(ofSlot: slot) * kvWidth + group * headSize
+                let value = values[layer].pointer + slotRows[slot] * kvWidth + group * headSize
                 let p = weights.pointer[slot]
                 for d in 0 ..< headSize { out[d] += p * value[d] }
             }

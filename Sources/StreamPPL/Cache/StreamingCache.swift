@@ -109,41 +109,33 @@ public final class StreamingCache: KVCache {
         let windowKeySource = windowKeys[layer].pointer + (passWindowStart - windowBase) * kvWidth
         let windowValueSource = windowValues[layer].pointer + (passWindowStart - windowBase) * kvWidth
         let rotatedWindow = rotatedWindowKeys.pointer
-        rotatedWindow.update(from: windowKeySource, count: windowKeyCount * kvWidth)
         for row in 0 ..< windowKeyCount {
-            rotary.rotate(rotatedWindow + row * kvWidth, headCount: shape.keyValueHeads, position: row)
+            rotary.rotate(windowKeySource + row * kvWidth, into: rotatedWindow + row * kvWidth, headCount: shape.keyValueHeads, position: row)
         }
         let sinkKeyCount = min(sinks, passStart + count)
         let rotatedSinks = rotatedSinkKeys.pointer
-        rotatedSinks.update(from: sinkKeys[layer].pointer, count: sinkKeyCount * kvWidth)
         for row in 0 ..< sinkKeyCount {
-            rotary.rotate(rotatedSinks + row * kvWidth, headCount: shape.keyValueHeads, position: row)
+            rotary.rotate(sinkKeys[layer].pointer + row * kvWidth, into: rotatedSinks + row * kvWidth, headCount: shape.keyValueHeads, position: row)
         }
         // Each query twice: at its distance-preserving offset for the window keys, at its own position for the sinks.
         for (t, keysOfT) in visible.enumerated() {
-            let windowQuery = windowQueries.pointer + t * qWidth
-            windowQuery.update(from: queries + t * qWidth, count: qWidth)
-            rotary.rotate(windowQuery, headCount: shape.heads, position: keysOfT.index - passWindowStart)
+            rotary.rotate(queries + t * qWidth, into: windowQueries.pointer + t * qWidth, headCount: shape.heads,
+                          position: keysOfT.index - passWindowStart)
             if keysOfT.sinkCount > 0 {
-                let sinkQuery = sinkQueries.pointer + t * qWidth
-                sinkQuery.update(from: queries + t * qWidth, count: qWidth)
                 let position = positions == .cache ? keysOfT.queryRank : keysOfT.index
-                rotary.rotate(sinkQuery, headCount: shape.heads, position: position)
+                rotary.rotate(queries + t * qWidth, into: sinkQueries.pointer + t * qWidth, headCount: shape.heads, position: position)
             }
         }
 
-        // Heads are independent: split them, and each head's queries in two, across the cores. The products
-        // inside are small, so OpenBLAS runs single-threaded meanwhile instead of spinning up its own threads.
+        // Heads are independent: split them, and each head's queries in two, across the cores.
         let rowBlocks = count >= 32 ? 2 : 1
-        let blasThreads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
+        LinearAlgebra.singleThreadedBLAS
         DispatchQueue.concurrentPerform(iterations: shape.heads * rowBlocks) { task in
             let head = task / rowBlocks, block = task % rowBlocks
             let rows = count * block / rowBlocks ..< count * (block + 1) / rowBlocks
             attendHead(head, rows: rows, layer: layer, windowKeyCount: windowKeyCount, windowValues: windowValueSource,
                        scores: scores.pointer + head * count * windowKeyCount, output: output)
         }
-        openblas_set_num_threads(blasThreads)
     }
 
     /// Attention of one query head for the pass rows `rows`, into `output` (count, queryWidth).

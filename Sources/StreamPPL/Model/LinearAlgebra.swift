@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,13 +20,23 @@ enum LinearAlgebra {
     }
 
     /// y (rows x w.rows) = x (rows x w.columns) · wᵀ: every token's row times every output row of the weight.
+    /// Large products are split by output rows over the cores, each part a single-threaded sgemm: OpenBLAS's
+    /// own threads spin (sched_yield) between calls and would steal a core from the attention workers.
     static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: FloatMatrix, into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(rows), Int32(weight.rows), Int32(weight.columns),
-                    1, x, Int32(weight.columns), weight.values, Int32(weight.columns),
-                    0, y, Int32(weight.rows))
+        singleThreadedBLAS
+        let parts = rows * weight.rows * weight.columns >= 1 << 20 ? Parallel.workers : 1
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = weight.rows * part / parts, end = weight.rows * (part + 1) / parts
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                        Int32(rows), Int32(end - first), Int32(weight.columns),
+                        1, x, Int32(weight.columns), weight.row(first), Int32(weight.columns),
+                        0, y + first, Int32(weight.rows))
+        }
     }
+
+    /// OpenBLAS runs single-threaded; parallelism is ours (see `multiply`).
+    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
     /// RMSNorm of each row, scaled by `weight` (Llama: x / sqrt(mean(x²) + ε) · w).
     static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>, epsilon: Float,
@@ -80,4 +91,9 @@ enum LinearAlgebra {
         let maximum = VectorMath.maximum(logits, count: count)
         return log(VectorMath.sumOfExponentials(logits, count: count, shift: maximum)) + Double(maximum) - Double(logits[target])
     }
+}
+
+/// How many ways work is split: the machine's cores.
+enum Parallel {
+    static let workers = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 }

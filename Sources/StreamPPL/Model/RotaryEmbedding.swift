@@ -14,14 +14,16 @@ public final class RotaryEmbedding {
     public let dimensions: Int
     public let headSize: Int
     private let inverseFrequencies: [Double]
-    private var cosines: [Float] = []  // (tablePositions, dimensions/2)
-    private var sines: [Float] = []
+    private let cosines = FloatBuffer()  // (tablePositions, dimensions/2)
+    private let sines = FloatBuffer()
     private var tablePositions = 0
+    private let scratch = FloatBuffer()  // cos then sin of one position beyond the table
 
     public init(config: ModelConfig) {
         dimensions = config.ropeDimensions
         headSize = config.headSize
         inverseFrequencies = (0 ..< config.ropeDimensions / 2).map { pow(config.ropeBase, -2 * Double($0) / Double(config.ropeDimensions)) }
+        scratch.reserve(dimensions)
     }
 
     /// Makes positions 0..<count come from the table.
@@ -29,44 +31,47 @@ public final class RotaryEmbedding {
         guard count > tablePositions else { return }
         let newCount = max(count, tablePositions * 2)
         let half = dimensions / 2
-        cosines.reserveCapacity(newCount * half)
-        sines.reserveCapacity(newCount * half)
+        cosines.reserve(newCount * half, preserving: tablePositions * half)
+        sines.reserve(newCount * half, preserving: tablePositions * half)
         for position in tablePositions ..< newCount {
-            for frequency in inverseFrequencies {
-                let angle = Double(position) * frequency
-                cosines.append(Float(cos(angle)))
-                sines.append(Float(sin(angle)))
-            }
+            fill(cos: cosines.pointer + position * half, sin: sines.pointer + position * half, position: position)
         }
         tablePositions = newCount
     }
 
-    /// Rotates `headCount` consecutive heads of one token, all to `position`.
-    public func rotate(_ vector: UnsafeMutablePointer<Float>, headCount: Int, position: Int) {
-        let half = dimensions / 2
-        if position < tablePositions {
-            cosines.withUnsafeBufferPointer { cosTable in
-                sines.withUnsafeBufferPointer { sinTable in
-                    let base = position * half
-                    apply(vector, headCount: headCount, cos: { cosTable[base + $0] }, sin: { sinTable[base + $0] })
-                }
-            }
-        } else {
-            let angles = inverseFrequencies.map { Double(position) * $0 }
-            let cosValues = angles.map { Float(cos($0)) }, sinValues = angles.map { Float(sin($0)) }
-            apply(vector, headCount: headCount, cos: { cosValues[$0] }, sin: { sinValues[$0] })
+    private func fill(cos cosOut: UnsafeMutablePointer<Float>, sin sinOut: UnsafeMutablePointer<Float>, position: Int) {
+        for (i, frequency) in inverseFrequencies.enumerated() {
+            let angle = Double(position) * frequency
+            cosOut[i] = Float(cos(angle))
+            sinOut[i] = Float(sin(angle))
         }
     }
 
-    @inline(__always)
-    private func apply(_ vector: UnsafeMutablePointer<Float>, headCount: Int, cos: (Int) -> Float, sin: (Int) -> Float) {
+    /// Rotates `headCount` consecutive heads of one token, all to `position`, in place.
+    public func rotate(_ vector: UnsafeMutablePointer<Float>, headCount: Int, position: Int) {
+        rotate(UnsafePointer(vector), into: vector, headCount: headCount, position: position)
+    }
+
+    /// Writes `source` rotated to `position` into `destination` (which may be `source`).
+    public func rotate(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, headCount: Int, position: Int) {
+        let half = dimensions / 2
+        let (cosValues, sinValues): (UnsafePointer<Float>, UnsafePointer<Float>)
+        if position < tablePositions {
+            (cosValues, sinValues) = (UnsafePointer(cosines.pointer + position * half), UnsafePointer(sines.pointer + position * half))
+        } else {
+            fill(cos: scratch.pointer, sin: scratch.pointer + half, position: position)
+            (cosValues, sinValues) = (UnsafePointer(scratch.pointer), UnsafePointer(scratch.pointer + half))
+        }
         for head in 0 ..< headCount {
-            let v = vector + head * headSize
-            for i in 0 ..< dimensions / 2 {
-                let c = cos(i), s = sin(i)
+            let v = source + head * headSize, out = destination + head * headSize
+            for i in 0 ..< half {
+                let c = cosValues[i], s = sinValues[i]
                 let x0 = v[2 * i], x1 = v[2 * i + 1]
-                v[2 * i] = x0 * c - x1 * s
-                v[2 * i + 1] = x0 * s + x1 * c
+                out[2 * i] = x0 * c - x1 * s
+                out[2 * i + 1] = x0 * s + x1 * c
+            }
+            if dimensions < headSize, source != UnsafePointer(destination) {
+                (out + dimensions).update(from: v + dimensions, count: headSize - dimensions)
             }
         }
     }
