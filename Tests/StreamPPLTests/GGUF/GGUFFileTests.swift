@@ -4,27 +4,7 @@ import XCTest
 
 /// The GGUF reader: every metadata type, the tensor table and data, and each kind of corrupt file failing with
 /// the right `GGUFError` case and a one-line message that names the file.
-final class GGUFFileTests: XCTestCase {
-    // MARK: Temporary files, removed after each test
-
-    private var createdPaths: [String] = []
-
-    /// Records a path inside a `TemporaryFiles` folder so that `tearDown` removes the folder.
-    func keep(_ path: String) -> String {
-        createdPaths.append(path)
-        return path
-    }
-
-    override func tearDown() {
-        for path in createdPaths {
-            var url = URL(fileURLWithPath: path)
-            while url.pathComponents.count > 1, !url.lastPathComponent.hasPrefix("streamppl-tests-") { url.deleteLastPathComponent() }
-            if url.lastPathComponent.hasPrefix("streamppl-tests-") { try? FileManager.default.removeItem(at: url) }
-        }
-        createdPaths = []
-        super.tearDown()
-    }
-
+final class GGUFFileTests: TemporaryFilesTestCase {
     // MARK: Helpers
 
     /// Little-endian bytes of an integer.

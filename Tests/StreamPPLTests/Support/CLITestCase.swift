@@ -3,7 +3,7 @@ import XCTest
 @testable import StreamPPL
 
 /// Runs the built `streamppl` executable as a subprocess, with temporary folders removed after each test.
-class CLITestCase: XCTestCase {
+class CLITestCase: TemporaryFilesTestCase {
     struct Outcome {
         let status: Int32
         let stdout: String
@@ -79,26 +79,6 @@ class CLITestCase: XCTestCase {
             let path = (out as NSString).appendingPathComponent(name)
             XCTAssertFalse(FileManager.default.fileExists(atPath: path), "\(what): \(path) was written", file: file, line: line)
         }
-    }
-
-    // MARK: Temporary files, removed after each test
-
-    private var createdPaths: [String] = []
-
-    /// Records a path inside a `TemporaryFiles` folder so that `tearDown` removes the folder.
-    func keep(_ path: String) -> String {
-        createdPaths.append(path)
-        return path
-    }
-
-    override func tearDown() {
-        for path in createdPaths {
-            var url = URL(fileURLWithPath: path)
-            while url.pathComponents.count > 1, !url.lastPathComponent.hasPrefix("streamppl-tests-") { url.deleteLastPathComponent() }
-            if url.lastPathComponent.hasPrefix("streamppl-tests-") { try? FileManager.default.removeItem(at: url) }
-        }
-        createdPaths = []
-        super.tearDown()
     }
 
     // MARK: Fixtures
