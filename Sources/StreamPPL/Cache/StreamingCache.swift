@@ -72,16 +72,17 @@ public final class StreamingCache: KVCache {
         let end = passStart + count
         let neededRows = max(0, end - passWindowStart)
         if end - windowBase > windowRows {
-            // Room for twice what this pass needs, so compaction happens about once per `neededRows` tokens.
+            // Slack of a quarter of the window (at least two passes), so compaction is rare but a large
+            // window does not double its memory.
             let keptRows = max(0, passStart - passWindowStart)
             let dropped = max(0, passWindowStart - windowBase)
             let width = shape.keyValueWidth
-            let newRows = max(2 * neededRows, windowRows)
+            let newRows = max(neededRows + max(2 * count, neededRows / 4), windowRows)
             for buffer in windowKeys + windowValues {
                 if keptRows > 0, dropped > 0 {
                     memmove(buffer.pointer, buffer.pointer + dropped * width, keptRows * width * MemoryLayout<Float>.size)
                 }
-                buffer.reserve(newRows * width, preserving: keptRows * width)
+                buffer.reserve(newRows * width, preserving: keptRows * width, doubling: window == nil)
             }
             windowRows = windowKeys[0].capacity / width
             windowBase = max(passWindowStart, sinks)

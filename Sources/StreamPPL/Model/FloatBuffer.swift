@@ -11,10 +11,11 @@ final class FloatBuffer {
 
     deinit { pointer.deallocate() }
 
-    /// Makes room for `count` floats; keeps the first `preserving` values.
-    func reserve(_ count: Int, preserving: Int = 0) {
+    /// Makes room for `count` floats (at least twice the old room when `doubling`, so growing one row at a
+    /// time stays cheap); keeps the first `preserving` values.
+    func reserve(_ count: Int, preserving: Int = 0, doubling: Bool = true) {
         guard count > capacity else { return }
-        let newCapacity = max(count, capacity * 2)
+        let newCapacity = doubling ? max(count, capacity * 2) : count
         let newPointer = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
         newPointer.initialize(repeating: 0, count: newCapacity)
         newPointer.update(from: pointer, count: min(preserving, capacity))

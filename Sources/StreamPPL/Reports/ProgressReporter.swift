@@ -10,7 +10,7 @@ public final class ProgressReporter {
     private lazy var lastPrint = start
     private let logInterval: TimeInterval
 
-    public init(label: String, total: Int?, logInterval: TimeInterval = 30) {
+    public init(label: String, total: Int?, logInterval: TimeInterval = 10) {
         self.label = label
         self.total = total
         self.logInterval = logInterval
