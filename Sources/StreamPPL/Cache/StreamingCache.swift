@@ -67,7 +67,7 @@ public final class StreamingCache: KVCache {
         passStart = fedCount
         passCount = count
         visible = (0 ..< count).map { VisibleKeys(index: passStart + $0, sinks: sinks, window: window) }
-        passWindowStart = visible.first.map { max($0.windowStart, sinks) } ?? sinks
+        passWindowStart = visible.first?.windowStart ?? sinks
         // Drop the window rows no query of this pass can see, then make room for the pass's own tokens.
         let end = passStart + count
         let neededRows = max(0, end - passWindowStart)
