@@ -69,6 +69,11 @@ public struct ModelConfig: Sendable, Equatable {
         let vocabularySize = gguf.int("\(architecture).vocab_size")
             ?? gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count
         guard let vocabularySize else { throw .missingKey(path: path, key: "\(architecture).vocab_size") }
+        // Token ids index the embedding rows: a tokenizer larger than the model would read past them.
+        if let tokenCount = gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count, tokenCount > vocabularySize {
+            throw .invalidValue(path: path, key: "\(architecture).vocab_size", value: String(vocabularySize),
+                                expected: "at least the \(tokenCount) tokens of tokenizer.ggml.tokens")
+        }
 
         self.init(architecture: architecture,
                   name: gguf.string("general.name") ?? "",
