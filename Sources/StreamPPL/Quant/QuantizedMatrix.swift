@@ -112,7 +112,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     }
 
     /// Whether the kernel uses the per-32 Σx of the input (`QuantizedDot.blockSums`).
-    var needsBlockSums: Bool { [.q4_1, .q5_1, .q4_K, .q5_K].contains(type) }
+    var needsBlockSums: Bool { [.q5_1, .q4_K, .q5_K].contains(type) }
 
     /// Rows `range` for every vector; each row's blocks are read once from memory and then stay in L1
     /// for the remaining vectors.
@@ -129,7 +129,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
         case .bf16: forEachRow(range, x, count, sums, sumStride, y) { row, x, _ in QuantizedDot.bf16(row, x, columns: columns) }
         case .q8_0: forEachRow(range, x, count, sums, sumStride, y) { row, x, _ in QuantizedDot.q8_0(row, x, blocks: blocks, scratch: scratch) }
         case .q4_0: forEachRow(range, x, count, sums, sumStride, y) { row, x, _ in QuantizedDot.q4_0(row, x, blocks: blocks, scratch: scratch) }
-        case .q4_1: forEachRow(range, x, count, sums, sumStride, y) { row, x, s in QuantizedDot.q4_1(row, x, sums: s, blocks: blocks, scratch: scratch) }
+        case .q4_1: forEachRow(range, x, count, sums, sumStride, y) { row, x, _ in QuantizedDot.q4_1(row, x, blocks: blocks) }
         case .q5_0: forEachRow(range, x, count, sums, sumStride, y) { row, x, _ in QuantizedDot.q5_0(row, x, blocks: blocks, scratch: scratch) }
         case .q5_1: forEachRow(range, x, count, sums, sumStride, y) { row, x, s in QuantizedDot.q5_1(row, x, sums: s, blocks: blocks, scratch: scratch) }
         case .q4_K: forEachRow(range, x, count, sums, sumStride, y) { row, x, s in QuantizedDot.q4_K(row, x, sums: s, blocks: blocks) }
