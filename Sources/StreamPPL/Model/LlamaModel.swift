@@ -58,6 +58,13 @@ public final class LlamaModel: @unchecked Sendable {
         func timed(_ operation: ForwardProfile.Operation, _ work: () -> Void) {
             if let profile { profile.measure(operation, work) } else { work() }
         }
+        /// normed ← RMSNorm(hidden) · weight, for every token of the pass.
+        func normalize(_ weight: FloatMatrix) {
+            timed(.normalization) {
+                LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: weight.values,
+                                      epsilon: config.normEpsilon, into: state.normed.values)
+            }
+        }
         timed(.embedding) {
             for (row, token) in tokens.enumerated() {
                 state.hidden.row(row).update(from: weights.tokenEmbedding.dense.row(Int(token)), count: dim)
@@ -65,10 +72,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         cache.prepare(count: count)
         for (index, layer) in weights.layers.enumerated() {
-            timed(.normalization) {
-                LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.attentionNorm.values,
-                                      epsilon: config.normEpsilon, into: state.normed.values)
-            }
+            normalize(layer.attentionNorm)
             timed(.projections) {
                 LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.query, into: state.queries.values)
                 LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.key, into: state.keys.values)
@@ -82,10 +86,7 @@ public final class LlamaModel: @unchecked Sendable {
                 LinearAlgebra.multiply(state.attention.values, rows: count, by: layer.attentionOutput, into: state.projected.values)
                 LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
             }
-            timed(.normalization) {
-                LinearAlgebra.rmsNorm(state.hidden.values, rows: count, width: dim, weight: layer.feedForwardNorm.values,
-                                      epsilon: config.normEpsilon, into: state.normed.values)
-            }
+            normalize(layer.feedForwardNorm)
             timed(.feedForward) {
                 LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.gate, into: state.gate.values)
                 LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.up, into: state.up.values)

@@ -10,9 +10,11 @@
 /// Products are written `a * b + c` (`madd`), fused only when the build defines `STREAMPPL_X86_64_V3`:
 /// without FMA in the target, `llvm.fma` on vectors becomes per-lane libcalls.
 ///
-/// Per-block algebra: where a block's weights are `d·q + m` (Q4_1, Q5_1) or `(d·s)·q − (dmin·m)`
+/// Per-block algebra: where a block's weights are `d·q + m` (Q5_1) or `(d·s)·q − (dmin·m)`
 /// (Q4_K, Q5_K), Σ w·x = d·Σ q·x + m·Σ x, and the sub-block sums Σ x (`sums`, one Float per 32 inputs,
 /// see `QuantizedDot.blockSums`) are computed once per activation vector and shared by every row.
+/// Q4_1, which holds nearly all of SmolLM2's weights, multiplies the exact dequantized weights instead
+/// (see `q4_1`).
 enum QuantizedDot {
     typealias F8 = SIMD8<Float>
     typealias I8 = SIMD8<Int32>
@@ -70,7 +72,7 @@ enum QuantizedDot {
         return result
     }
 
-    /// Σ x over each run of 32 inputs: `columns / 32` values (the shared Σx of Q4_1, Q5_1, Q4_K, Q5_K).
+    /// Σ x over each run of 32 inputs: `columns / 32` values (the shared Σx of Q5_1, Q4_K, Q5_K).
     @inline(__always)
     static func blockSums(_ x: UnsafePointer<Float>, columns: Int, into sums: UnsafeMutablePointer<Float>) {
         for b in 0 ..< columns / 32 {
