@@ -9,7 +9,7 @@ struct InspectCommand: ParsableCommand {
         discussion: "Example: streamppl inspect models/SmolLM2-135M-Instruct.Q4_1.gguf")
 
     @Argument(help: "GGUF model file.")
-    var model: String = ModelOptions.defaultPath
+    var model: String = RunSettings.defaultModel
 
     @Flag(name: .long, help: "Also list every metadata key and every tensor.")
     var all = false

@@ -4,15 +4,20 @@ import StreamPPL
 
 /// `--model`, shared by the subcommands that load one.
 struct ModelOptions: ParsableArguments {
-    static let defaultPath = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-
-    @Option(name: .long, help: "GGUF model file (default: \(defaultPath), fetched by scripts/fetch-model.sh).")
-    var model: String = defaultPath
+    @Option(name: .long, help: "GGUF model file (default: \(RunSettings.defaultModel), fetched by scripts/fetch-model.sh).")
+    var model: String = RunSettings.defaultModel
 
     func openModelFile() throws -> GGUFFile {
-        if model == Self.defaultPath, !FileManager.default.fileExists(atPath: model) {
-            throw fail("\(model): the default model is missing; run scripts/fetch-model.sh first")
-        }
+        try ModelLocation.checkExists(model)
         return try GGUFFile(path: model)
+    }
+}
+
+enum ModelLocation {
+    /// The default model gets its own hint: it is fetched, not shipped.
+    static func checkExists(_ path: String) throws {
+        if path == RunSettings.defaultModel, !FileManager.default.fileExists(atPath: path) {
+            throw fail("\(path): the default model is missing; run scripts/fetch-model.sh first")
+        }
     }
 }

@@ -5,109 +5,128 @@ import StreamPPL
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Stream a dataset through a model under one or more cache configs; write per-token NLLs and summaries.",
+        abstract: "Stream datasets through a model under one or more cache configs; write per-token NLLs and summaries.",
         discussion: """
         Cache configs (SPEC §2): dense | x+y (x attention sinks + y recent tokens) | 0+y (window) | \
         x"s"+y (x copies of the one-token string s as sinks) | recompute:L | recompute:L/S.
-        Writes DIR/nll.csv.gz, DIR/summary.csv, DIR/summary.md, DIR/run.json.
+        Each (config, dataset) pair is a job with its own stream. Writes DIR/nll.csv.gz, DIR/summary.csv, DIR/summary.md, \
+        DIR/memory.csv, DIR/ppl.svg and DIR/run.json.
 
-        Example: streamppl run --data datasets/pg19-shakespeare --cache 0+1024 --cache 4+1020 --cache '4"\\n"+1020' --max-tokens 20000 --out out/table1
+        Interrupted runs (Ctrl-C, kill -9, power loss) continue with --resume from their last checkpoint \
+        (DIR/.streamppl, saved every --checkpoint-interval seconds) and end with the same files as an uninterrupted run.
+        --shard K/N runs the jobs whose index is K modulo N (K from 0); `streamppl merge` joins the shards' folders.
+        --config FILE reads the same settings from JSON or TOML (keys are the flag names); flags given as well win.
+
+        Exit codes: 0 done; 1 bad input or failure (one line on stderr); 130 interrupted (valid partial outputs, \
+        "complete": false in run.json; --resume continues).
+
+        Examples:
+          streamppl run --cache 0+1024 --cache 4+1020 --cache '4"\\n"+1020' --max-tokens 20000 --out out/table1
+          streamppl run --config run.toml --shard $SLURM_ARRAY_TASK_ID/3 --resume --out out/shard-$SLURM_ARRAY_TASK_ID
         """)
 
-    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .long, help: "GGUF model file (default: \(RunSettings.defaultModel), fetched by scripts/fetch-model.sh).")
+    var model: String?
 
-    @Option(name: .long, help: "A folder of *.txt/*.txt.gz books, a .jsonl with a \"text\" field, or one text file.")
-    var data = "datasets/pg19-shakespeare"
+    @Option(name: .customLong("data"), help: "A folder of *.txt/*.txt.gz books, a .jsonl with a \"text\" field, or one text file; repeat for several (default: \(RunSettings.defaultData)).")
+    var data: [String] = []
 
-    @Option(name: .customLong("cache"), parsing: .unconditionalSingleValue, help: "A cache config; repeat for several, each its own stream.")
-    var caches: [String] = ["4+1020"]
+    @Option(name: .customLong("cache"), parsing: .unconditionalSingleValue, help: "A cache config; repeat for several, each its own stream (default: 4+1020).")
+    var caches: [String] = []
 
-    @Option(name: .long, help: "Stop after this many scored predictions per config (default: the whole dataset).")
+    @Option(name: .long, help: "Stop after this many scored predictions per job (default: the whole dataset).")
     var maxTokens: Int?
 
     @Option(name: .long, help: "Output folder.")
-    var out: String
+    var out: String?
 
-    @Flag(name: .long, help: "Feed one token per forward pass with explicit eviction: the definition the fast path is checked against.")
-    var exactTokenByToken = false
+    @Flag(name: .long, inversion: .prefixedNo, help: "Feed one token per forward pass with explicit eviction: the definition the fast path is checked against.")
+    var exactTokenByToken: Bool?
 
-    @Option(name: .long, help: "Tokens per forward pass on the chunked path.")
-    var chunkSize = 256
+    @Option(name: .long, help: "Tokens per forward pass on the chunked path (default: 256).")
+    var chunkSize: Int?
 
     @Option(name: .long, help: "Rotary positions: cache (slot ranks, the paper's method) or original (stream positions).")
-    var positions = "cache"
+    var positions: String?
 
     @Option(name: .long, help: "Per-token log format: gz (nll.csv.gz) or csv (nll.csv).")
-    var logFormat = "gz"
+    var logFormat: String?
 
-    static let memorySampleInterval = 8192
+    @Option(name: .long, help: "Read settings from this JSON or TOML file.")
+    var config: String?
 
-    func validate() throws {
-        for text in caches {
-            do { _ = try CacheConfig(text) } catch { throw fail("--cache: \(error)") }
-        }
-        if let maxTokens, maxTokens < 1 { throw fail("--max-tokens must be at least 1, found \(maxTokens)") }
-        guard chunkSize >= 1 else { throw fail("--chunk-size must be at least 1, found \(chunkSize)") }
-        guard PositionMode(rawValue: positions) != nil else { throw fail("--positions must be cache or original, found '\(positions)'") }
-        guard ["gz", "csv"].contains(logFormat) else { throw fail("--log-format must be gz or csv, found '\(logFormat)'") }
-    }
+    @Flag(name: .long, help: "Continue the interrupted run in --out from its last checkpoint (starts afresh when there is none).")
+    var resume = false
+
+    @Option(name: .long, help: "Run only shard K of N (jobs whose index is K modulo N, K from 0).")
+    var shard: String?
+
+    @Option(name: .long, help: "Seconds between checkpoints (default: 60; 0: after every forward pass).")
+    var checkpointInterval: Double?
+
+    @Flag(name: .long, help: "Print a machine-readable summary as JSON on stdout.")
+    var json = false
 
     func run() throws {
-        let started = Date()
         let interrupted: Bool
         do {
-            let configs = try caches.map { try CacheConfig($0) }
-            let dataset = try Dataset(path: data)
-            let gguf = try modelOptions.openModelFile()
-            let tokenizer = try Tokenizer(gguf: gguf)
-            let evaluator = Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: tokenizer)
-            let options = EvaluationOptions(maxPredictions: maxTokens ?? .max, chunkSize: chunkSize,
-                                            exactTokenByToken: exactTokenByToken, positions: PositionMode(rawValue: positions) ?? .cache)
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let log = try NLLLog(directory: out, compressed: logFormat == "gz")
-            defer { log.discardIfUnfinished() }
+            let (settings, options) = try resolvedSettings()
             Interrupt.install()
-
-            var results: [ConfigResult] = []
-            // Resident memory along the stream: it must stay flat (bounded by model + cache, not stream length).
-            var memory = "config,predictions,rss_bytes\n"
-            for config in configs where !Interrupt.requested {
-                let progress = ProgressReporter(label: config.text, total: maxTokens)
-                var statistics = NLLStatistics()
-                let configStart = Date()
-                let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, shouldStop: { Interrupt.requested }) { prediction in
-                    statistics.add(prediction.nll)
-                    try log.append(config: config.text, prediction)
-                    progress.update(predictions: statistics.count, meanNLL: statistics.meanNLL)
-                    if statistics.count % Self.memorySampleInterval == 0, let rss = MachineInfo.residentBytes() {
-                        memory += "\(NLLLog.csvField(config.text)),\(statistics.count),\(rss)\n"
-                    }
-                }
-                progress.finish(predictions: statistics.count, meanNLL: statistics.meanNLL)
-                results.append(ConfigResult(config: config.text, statistics: statistics, seconds: Date().timeIntervalSince(configStart),
-                                            peakResidentBytes: MachineInfo.peakResidentBytes(), complete: !stopped))
-            }
-            interrupted = Interrupt.requested
-            try log.finish()
-
-            let summary = RunSummary(model: modelOptions.model, data: data, results: results)
-            try AtomicFile.write(summary.csv, to: (out as NSString).appendingPathComponent("summary.csv"))
-            try AtomicFile.write(summary.markdown, to: (out as NSString).appendingPathComponent("summary.md"))
-            try AtomicFile.write(memory, to: (out as NSString).appendingPathComponent("memory.csv"))
-            try AtomicFile.write(PerplexityPlot.svg(results: results, title: "Perplexity along the stream: \((data as NSString).lastPathComponent)"),
-                                 to: (out as NSString).appendingPathComponent("ppl.svg"))
-            let manifest = RunManifest(
-                version: StreamPPLVersion.current, command: CommandLine.arguments,
-                model: .init(path: modelOptions.model, sha256: try SHA256.hexDigest(ofFile: modelOptions.model)),
-                data: data,
-                dataFiles: try dataset.files.map { .init(path: $0, sha256: try SHA256.hexDigest(ofFile: $0)) },
-                configs: caches,
-                options: ["max_tokens": maxTokens.map(String.init) ?? "all", "chunk_size": String(chunkSize),
-                          "exact_token_by_token": String(exactTokenByToken), "positions": positions, "log_format": logFormat,
-                          "precision": "float32 activations, KV cache and logits; float64 NLL accumulation"],
-                started: started, finished: Date(), complete: !interrupted && results.allSatisfy(\.complete))
-            try manifest.write(to: (out as NSString).appendingPathComponent("run.json"))
+            let executor = RunExecutor(settings: settings, shard: options.shard, out: options.out,
+                                       checkpointInterval: options.checkpointInterval)
+            let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            let outcome = try executor.execute(resume: options.resume, title: title, shouldStop: { Interrupt.requested })
+            interrupted = !outcome.complete
+            if json { print(RunSummary(model: settings.model, modelSHA256: outcome.manifest.model.sha256, results: outcome.results).json(out: options.out)) }
         } catch let error as ExitCode { throw error } catch { throw fail(error) }
         if interrupted { throw ExitCode(130) }
     }
+
+    private struct RunOptions {
+        var out: String
+        var shard: Shard?
+        var resume: Bool
+        var checkpointInterval: Double
+    }
+
+    /// Defaults, then the --config file, then the flags given.
+    private func resolvedSettings() throws -> (RunSettings, RunOptions) {
+        var settings = RunSettings()
+        var out: String?, shardText: String?, resume = resume, interval = 60.0
+        if let config {
+            let file = try ConfigurationFile(path: config, allowedKeys: Self.configurationKeys)
+            if let value = try file.string("model") { settings.model = value }
+            if let value = try file.strings("data") { settings.data = value }
+            if let value = try file.strings("cache") { settings.caches = value }
+            if let value = try file.integer("max-tokens") { settings.maxTokens = value }
+            if let value = try file.bool("exact-token-by-token") { settings.exactTokenByToken = value }
+            if let value = try file.integer("chunk-size") { settings.chunkSize = value }
+            if let value = try file.string("positions") { settings.positions = value }
+            if let value = try file.string("log-format") { settings.logFormat = value }
+            if let value = try file.integer("checkpoint-interval") { interval = Double(value) }
+            if let value = try file.bool("resume") { resume = resume || value }
+            out = try file.string("out")
+            shardText = try file.string("shard")
+        }
+        if let model { settings.model = model }
+        if !data.isEmpty { settings.data = data }
+        if !caches.isEmpty { settings.caches = caches }
+        if let maxTokens { settings.maxTokens = maxTokens }
+        if let exactTokenByToken { settings.exactTokenByToken = exactTokenByToken }
+        if let chunkSize { settings.chunkSize = chunkSize }
+        if let positions { settings.positions = positions }
+        if let logFormat { settings.logFormat = logFormat }
+        if let checkpointInterval { interval = checkpointInterval }
+        out = self.out ?? out
+        shardText = shard ?? shardText
+
+        try settings.validate()
+        guard let out else { throw fail("--out is required (or `out` in the --config file)") }
+        guard interval >= 0 else { throw fail("--checkpoint-interval must be at least 0, found \(interval)") }
+        try ModelLocation.checkExists(settings.model)
+        return (settings, RunOptions(out: out, shard: try shardText.map(Shard.init), resume: resume, checkpointInterval: interval))
+    }
+
+    static let configurationKeys: Set<String> = ["model", "data", "cache", "max-tokens", "out", "exact-token-by-token", "chunk-size",
+                                                 "positions", "log-format", "resume", "shard", "checkpoint-interval"]
 }

@@ -5,7 +5,7 @@
 ///
 /// Slots live in a sink area (the first `sinks` tokens) and a ring of the most recent ones, so eviction
 /// moves nothing: it only advances the ring's start.
-public final class ExactCache: KVCache {
+public final class ExactCache: ResumableCache {
     public let sinks: Int
     public let window: Int?
     public let positions: PositionMode
@@ -99,6 +99,36 @@ public final class ExactCache: KVCache {
             ringStart = (ringStart + 1) % ringCapacity
             ringCount -= 1
         }
+    }
+
+    public func snapshot() -> KVCacheSnapshot {
+        let width = shape.keyValueWidth
+        let rows = (0 ..< sinkCount + ringCount).map(row(ofSlot:))
+        func slots(_ buffer: FloatBuffer) -> [Float] {
+            rows.flatMap { UnsafeBufferPointer(start: buffer.pointer + $0 * width, count: width) }
+        }
+        return KVCacheSnapshot(fedCount: fedCount, streamIndices: rows.map { streamIndices[$0] },
+                               keys: keys.map(slots), values: values.map(slots))
+    }
+
+    public func restore(_ snapshot: KVCacheSnapshot) -> Bool {
+        guard snapshot.fits(shape, sinks: sinks, window: window) else { return false }
+        let width = shape.keyValueWidth
+        let slotCount = snapshot.streamIndices.count
+        sinkCount = min(sinks, snapshot.fedCount)
+        ringCount = slotCount - sinkCount
+        ringStart = 0
+        fedCount = snapshot.fedCount
+        // The ring must also hold the token of the next step.
+        while ringCount >= ringCapacity { ringCapacity *= 2 }
+        streamIndices = snapshot.streamIndices + Array(repeating: 0, count: sinks + ringCapacity - slotCount)
+        for layer in 0 ..< shape.layers {
+            for (buffer, source) in [(keys[layer], snapshot.keys[layer]), (values[layer], snapshot.values[layer])] {
+                buffer.reserve((sinks + ringCapacity) * width)
+                source.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: slotCount * width) }
+            }
+        }
+        return true
     }
 
     /// Dense caches never evict: double the ring, unrolled so the oldest slot sits first again.

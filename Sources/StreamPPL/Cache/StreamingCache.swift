@@ -13,7 +13,7 @@ import Darwin
 /// restricted to its own A(i) gives the token-by-token numbers (SPEC §3). Keys are stored before rotary
 /// embedding; per pass, the window keys are rotated to their offset from the oldest key the chunk needs,
 /// so the rotary angles depend on distances inside the cache, never on how far into the stream we are.
-public final class StreamingCache: KVCache {
+public final class StreamingCache: ResumableCache {
     public let sinks: Int
     public let window: Int?
     public let positions: PositionMode
@@ -61,6 +61,42 @@ public final class StreamingCache: KVCache {
     public func reset() {
         fedCount = 0
         windowBase = sinks
+    }
+
+    public func snapshot() -> KVCacheSnapshot {
+        let width = shape.keyValueWidth
+        let sinkRows = min(sinks, fedCount)
+        // Later queries see no window key older than fedCount - window.
+        let windowStart = max(sinks, window.map { fedCount - $0 } ?? sinks)
+        let windowCount = max(0, fedCount - windowStart)
+        func rows(_ sink: FloatBuffer, _ windowBuffer: FloatBuffer) -> [Float] {
+            Array(UnsafeBufferPointer(start: sink.pointer, count: sinkRows * width))
+                + Array(UnsafeBufferPointer(start: windowBuffer.pointer + (windowStart - windowBase) * width, count: windowCount * width))
+        }
+        return KVCacheSnapshot(fedCount: fedCount, streamIndices: Array(0 ..< sinkRows) + Array(windowStart ..< windowStart + windowCount),
+                               keys: (0 ..< shape.layers).map { rows(sinkKeys[$0], windowKeys[$0]) },
+                               values: (0 ..< shape.layers).map { rows(sinkValues[$0], windowValues[$0]) })
+    }
+
+    public func restore(_ snapshot: KVCacheSnapshot) -> Bool {
+        guard snapshot.fits(shape, sinks: sinks, window: window) else { return false }
+        let width = shape.keyValueWidth
+        let sinkRows = min(sinks, snapshot.fedCount)
+        let windowCount = snapshot.streamIndices.count - sinkRows
+        fedCount = snapshot.fedCount
+        windowBase = snapshot.fedCount - windowCount
+        for layer in 0 ..< shape.layers {
+            for (buffers, source) in [((sinkKeys[layer], windowKeys[layer]), snapshot.keys[layer]),
+                                      ((sinkValues[layer], windowValues[layer]), snapshot.values[layer])] {
+                buffers.1.reserve(windowCount * width, doubling: false)
+                source.withUnsafeBufferPointer { rows in
+                    buffers.0.pointer.update(from: rows.baseAddress!, count: sinkRows * width)
+                    buffers.1.pointer.update(from: rows.baseAddress! + sinkRows * width, count: windowCount * width)
+                }
+            }
+        }
+        windowRows = windowKeys[0].capacity / width
+        return true
     }
 
     public func prepare(count: Int) {

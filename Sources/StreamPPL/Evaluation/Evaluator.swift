@@ -10,12 +10,30 @@ public struct Prediction: Sendable, Equatable {
 
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case sinkTextNotOneToken(config: String, tokens: [Int32])
+    case stateDoesNotFit(config: String)
 
     public var description: String {
         switch self {
         case let .sinkTextNotOneToken(config, tokens):
             "invalid cache config '\(config)': the sink string must encode to exactly one token, it encodes to \(tokens.count) (\(tokens.map(String.init).joined(separator: " ")))"
+        case let .stateDoesNotFit(config):
+            "the saved state does not fit cache config '\(config)' on this model"
         }
+    }
+}
+
+/// Where an evaluation stands between two forward passes: enough to continue it exactly (`run --resume`).
+public struct EvaluationState: Sendable, Equatable {
+    public var stream: TokenStream.Position
+    /// The cache of the dense and sinks + window policies.
+    public var cache: KVCacheSnapshot?
+    /// The last fed tokens, for the re-computation policies.
+    public var recomputeHistory: [Int32]?
+
+    public init(stream: TokenStream.Position, cache: KVCacheSnapshot?, recomputeHistory: [Int32]?) {
+        self.stream = stream
+        self.cache = cache
+        self.recomputeHistory = recomputeHistory
     }
 }
 
@@ -49,10 +67,17 @@ public final class Evaluator {
         self.tokenizer = tokenizer
     }
 
-    /// Runs the whole stream (or until `shouldStop` says so between passes). Returns whether it was stopped early.
+    /// Runs the whole stream (or until `shouldStop` says so between passes), from its start or from a state
+    /// `checkpoint` was offered. Returns whether it was stopped early.
+    ///
+    /// `checkpoint` is called after every whole pass (and not after the short last one), before `shouldStop`;
+    /// the state it is handed is only built when called. Resuming from it continues with the same passes, so
+    /// the numbers equal those of a run that never stopped.
     @discardableResult
     public func evaluate(_ config: CacheConfig, dataset: Dataset, options: EvaluationOptions,
+                         resumingFrom resumed: EvaluationState? = nil,
                          shouldStop: () -> Bool = { false },
+                         checkpoint: (() -> EvaluationState) throws -> Void = { _ in },
                          record: (Prediction) throws -> Void) throws -> Bool {
         let shape = AttentionShape(config: model.config)
         let rotary = RotaryEmbedding(config: model.config)
@@ -62,8 +87,12 @@ public final class Evaluator {
             guard ids.count == 1 else { throw EvaluationError.sinkTextNotOneToken(config: config.text, tokens: ids) }
             prefix = Array(repeating: ids[0], count: sinks)
         }
-        var stream = TokenStream(dataset: dataset, prefix: prefix, maxPredictions: options.maxPredictions,
-                                 tokenize: tokenizer.encodeDocument)
+        var stream = if let resumed {
+            TokenStream(dataset: dataset, prefix: prefix, maxPredictions: options.maxPredictions, tokenize: tokenizer.encodeDocument,
+                        resumingAt: resumed.stream)
+        } else {
+            TokenStream(dataset: dataset, prefix: prefix, maxPredictions: options.maxPredictions, tokenize: tokenizer.encodeDocument)
+        }
         let stopped: Bool
         switch config.policy {
         case .dense, .sinkWindow:
@@ -71,24 +100,31 @@ public final class Evaluator {
             case let .sinkWindow(sinks, window, _): (sinks, window)
             default: (0, nil)
             }
-            let cache: KVCache = options.exactTokenByToken
+            let cache: ResumableCache = options.exactTokenByToken
                 ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
                 : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
+            if let resumed {
+                guard let snapshot = resumed.cache, cache.restore(snapshot) else { throw EvaluationError.stateDoesNotFit(config: config.text) }
+            }
             let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : options.chunkSize)
             state.profile = options.profile
-            stopped = try streamThrough(cache: cache, stream: &stream, state: state, shouldStop: shouldStop, record: record)
+            stopped = try streamThrough(cache: cache, stream: &stream, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
+                                        record: record)
         case let .recompute(length, stride):
+            let history = resumed.map { $0.recomputeHistory ?? [] } ?? []
+            guard history.count <= length else { throw EvaluationError.stateDoesNotFit(config: config.text) }
             let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length)
             state.profile = options.profile
-            stopped = try recompute(length: length, stride: stride, stream: &stream, exact: options.exactTokenByToken,
-                                    shape: shape, rotary: rotary, state: state, shouldStop: shouldStop, record: record)
+            stopped = try recompute(length: length, stride: stride, history: history, stream: &stream, exact: options.exactTokenByToken,
+                                    shape: shape, rotary: rotary, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
+                                    record: record)
         }
         if let error = stream.error { throw error }
         return stopped
     }
 
-    private func streamThrough(cache: KVCache, stream: inout TokenStream, state: ForwardState,
-                               shouldStop: () -> Bool, record: (Prediction) throws -> Void) throws -> Bool {
+    private func streamThrough(cache: ResumableCache, stream: inout TokenStream, state: ForwardState, shouldStop: () -> Bool,
+                               checkpoint: (() -> EvaluationState) throws -> Void, record: (Prediction) throws -> Void) throws -> Bool {
         let passSize = state.capacity
         var pass: [FedToken] = []
         pass.reserveCapacity(passSize)
@@ -96,29 +132,33 @@ public final class Evaluator {
             pass.removeAll(keepingCapacity: true)
             while pass.count < passSize, let fed = stream.next() { pass.append(fed) }
             guard !pass.isEmpty else { return false }
+            let padded = fillPastBudget(&pass, upTo: passSize, stream: &stream)
             let tokens = pass.map(\.token)
             let firstScored = pass.firstIndex { $0.target != nil } ?? pass.count
             tokens.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: firstScored ..< pass.count) }
             try score(pass, logitRow: { $0 }, state: state, record: record)
+            if pass.count == passSize, !padded {
+                let position = stream.position
+                try checkpoint { EvaluationState(stream: position, cache: cache.snapshot(), recomputeHistory: nil) }
+            }
             if shouldStop() { return true }
         }
     }
 
     /// SPEC §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
     /// fed tokens (positions from 0) scores the last `stride` predictions.
-    private func recompute(length: Int, stride: Int, stream: inout TokenStream, exact: Bool, shape: AttentionShape,
+    private func recompute(length: Int, stride: Int, history: [Int32], stream: inout TokenStream, exact: Bool, shape: AttentionShape,
                            rotary: RotaryEmbedding, state: ForwardState, shouldStop: () -> Bool,
-                           record: (Prediction) throws -> Void) throws -> Bool {
+                           checkpoint: (() -> EvaluationState) throws -> Void, record: (Prediction) throws -> Void) throws -> Bool {
         let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil)
-        var history: [Int32] = []   // the last `length` fed tokens
+        var history = history   // the last `length` fed tokens
         var pending: [FedToken] = []
         while true {
             pending.removeAll(keepingCapacity: true)
-            while pending.count < stride, let fed = stream.next() {
-                pending.append(fed)
-                history.append(fed.token)
-            }
+            while pending.count < stride, let fed = stream.next() { pending.append(fed) }
             guard !pending.isEmpty else { return false }
+            let padded = fillPastBudget(&pending, upTo: stride, stream: &stream)
+            history += pending.map(\.token)
             if history.count > length { history.removeFirst(history.count - length) }
             let firstScored = history.count - pending.count
             if exact {
@@ -133,8 +173,20 @@ public final class Evaluator {
                 history.withUnsafeBufferPointer { model.forward($0, cache: batched, state: state, logitRows: firstScored ..< history.count) }
                 try score(pending, logitRow: { firstScored + $0 }, state: state, record: record)
             }
+            if pending.count == stride, !padded {
+                let position = stream.position
+                try checkpoint { [history] in EvaluationState(stream: position, cache: nil, recomputeHistory: history) }
+            }
             if shouldStop() { return true }
         }
+    }
+
+    /// Completes the last pass with unscored tokens past the prediction budget, so that it is the same pass
+    /// a longer run makes and the scored predictions equal that run's first ones. Returns whether it did.
+    private func fillPastBudget(_ pass: inout [FedToken], upTo size: Int, stream: inout TokenStream) -> Bool {
+        guard pass.count < size, stream.budgetSpent else { return false }
+        while pass.count < size, let fed = stream.nextPastBudget() { pass.append(fed) }
+        return true
     }
 
     private func score(_ fed: [FedToken], logitRow: (Int) -> Int, state: ForwardState, record: (Prediction) throws -> Void) throws {

@@ -26,6 +26,16 @@ public struct TokenStream: IteratorProtocol {
     /// The first error met reading a document; the stream ends there.
     public private(set) var error: DatasetError?
 
+    /// Where the stream stands: enough to continue it from the same token after a restart.
+    public struct Position: Sendable, Equatable, Codable {
+        /// Sink-prefix tokens not fed yet.
+        public var prefixRemaining: Int
+        public var document: Int
+        /// Index within `document` of the next token to feed.
+        public var cursor: Int
+        public var predictions: Int
+    }
+
     public init(dataset: Dataset, prefix: [Int32] = [], maxPredictions: Int = .max, tokenize: @escaping (String) -> [Int32]) {
         self.dataset = dataset
         self.prefix = prefix.reversed()
@@ -33,9 +43,39 @@ public struct TokenStream: IteratorProtocol {
         self.tokenize = tokenize
     }
 
+    /// The stream continued from `position`, as if it had been read up to there.
+    public init(dataset: Dataset, prefix: [Int32], maxPredictions: Int, tokenize: @escaping (String) -> [Int32], resumingAt position: Position) {
+        self.init(dataset: dataset, prefix: Array(prefix.suffix(position.prefixRemaining)), maxPredictions: maxPredictions, tokenize: tokenize)
+        document = position.document
+        cursor = position.cursor
+        predictions = position.predictions
+        if document >= 0, document < dataset.documentCount {
+            do { tokens = tokenize(try dataset.text(ofDocument: document)) } catch { self.error = error }
+        }
+    }
+
+    public var position: Position {
+        Position(prefixRemaining: prefix.count, document: document, cursor: cursor, predictions: predictions)
+    }
+
     public mutating func next() -> FedToken? {
+        guard predictions < maxPredictions || !prefix.isEmpty else { return nil }
+        return advance()
+    }
+
+    /// The next fed token once the prediction budget is spent, unscored: it fills up the last pass so that a
+    /// prediction's numbers never depend on where `--max-tokens` cut the stream.
+    public mutating func nextPastBudget() -> FedToken? {
+        guard predictions >= maxPredictions, let fed = advance() else { return nil }
+        predictions -= 1
+        return FedToken(token: fed.token, target: nil)
+    }
+
+    public var budgetSpent: Bool { predictions >= maxPredictions }
+
+    private mutating func advance() -> FedToken? {
+        guard error == nil else { return nil }
         if let sink = prefix.popLast() { return FedToken(token: sink, target: nil) }
-        guard predictions < maxPredictions else { return nil }
         while cursor + 1 >= tokens.count {
             document += 1
             guard document < dataset.documentCount else { return nil }

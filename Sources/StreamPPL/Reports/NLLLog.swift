@@ -2,8 +2,10 @@ import CZlib
 import Foundation
 
 /// The per-token log of SPEC §4: `config,doc,position,token,nll`, gzip-compressed (`nll.csv.gz`) or plain
-/// (`nll.csv`). Rows stream to a temporary file; `finish` flushes and renames it into place, so an
-/// interrupted run still ends with a complete, valid file of the rows scored so far.
+/// (`nll.csv`), with a last column `data` when the run covers several datasets. Built from the jobs' own logs
+/// in job order; it goes to a temporary file and `finish` renames it into place, so a reader never sees half a
+/// log. The same rows always give the same bytes (gzip header without a time stamp, fixed flush points), which
+/// lets a merged or resumed run be compared byte for byte with a single uninterrupted one.
 public final class NLLLog {
     public let path: String
     private let temporaryPath: String
@@ -12,9 +14,9 @@ public final class NLLLog {
     private var plainFile: UnsafeMutablePointer<FILE>?
     private var buffer: [UInt8] = []
 
-    public static let header = "config,doc,position,token,nll\n"
+    public static func header(withData: Bool) -> String { "config,doc,position,token,nll" + (withData ? ",data" : "") + "\n" }
 
-    public init(directory: String, compressed: Bool = true) throws(ReportError) {
+    public init(directory: String, compressed: Bool = true, withData: Bool = false) throws(ReportError) {
         path = (directory as NSString).appendingPathComponent(compressed ? "nll.csv.gz" : "nll.csv")
         temporaryPath = path + ".tmp"
         self.compressed = compressed
@@ -26,13 +28,19 @@ public final class NLLLog {
             guard plainFile != nil else { throw ReportError(path: temporaryPath, reason: String(cString: strerror(errno))) }
         }
         buffer.reserveCapacity(1 << 17)
-        buffer.append(contentsOf: Self.header.utf8)
+        buffer.append(contentsOf: Self.header(withData: withData).utf8)
     }
 
-    public func append(config: String, _ prediction: Prediction) throws(ReportError) {
-        buffer.append(contentsOf: Self.csvField(config).utf8)
+    /// Appends a job-log row (`doc,position,token,nll`) under its config, and its dataset when given.
+    public func append(configField: String, row: ArraySlice<UInt8>, dataField: String?) throws(ReportError) {
+        buffer.append(contentsOf: configField.utf8)
         buffer.append(UInt8(ascii: ","))
-        buffer.append(contentsOf: "\(prediction.document),\(prediction.position),\(prediction.token),\(prediction.nll)\n".utf8)
+        buffer.append(contentsOf: row)
+        if let dataField {
+            buffer.append(UInt8(ascii: ","))
+            buffer.append(contentsOf: dataField.utf8)
+        }
+        buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= 1 << 16 { try flush() }
     }
 

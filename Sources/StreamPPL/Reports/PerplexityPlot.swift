@@ -2,10 +2,10 @@
 /// each point the mean NLL of a moving window of predictions.
 public enum PerplexityPlot {
     /// `window` predictions per moving average (rounded to whole statistics blocks).
-    public static func svg(results: [ConfigResult], title: String, window: Int = 1024) -> String {
+    public static func svg(results: [ConfigResult], labels: [String]? = nil, title: String, window: Int = 1024) -> String {
         let blocksPerWindow = max(1, window / NLLStatistics.blockSize)
-        let series = results.map { result in
-            SVGLineChart.Series(name: result.config, points: movingAverage(result.statistics, blocks: blocksPerWindow))
+        let series = results.enumerated().map { index, result in
+            SVGLineChart.Series(name: labels?[index] ?? result.config, points: movingAverage(result.statistics, blocks: blocksPerWindow))
         }
         let label = blocksPerWindow * NLLStatistics.blockSize
         return SVGLineChart(title: title, xLabel: "input length (tokens)",

@@ -9,10 +9,13 @@ public final class ProgressReporter {
     private let start = Date()
     private lazy var lastPrint = start
     private let logInterval: TimeInterval
+    /// Predictions made before this process started (a resumed run): they do not count towards the rate.
+    private let alreadyDone: Int
 
-    public init(label: String, total: Int?, logInterval: TimeInterval = 10) {
+    public init(label: String, total: Int?, alreadyDone: Int = 0, logInterval: TimeInterval = 10) {
         self.label = label
         self.total = total
+        self.alreadyDone = alreadyDone
         self.logInterval = logInterval
         isTerminal = isatty(STDERR_FILENO) != 0
     }
@@ -30,7 +33,7 @@ public final class ProgressReporter {
 
     private func emit(predictions: Int, meanNLL: Double, final: Bool) {
         let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(predictions) / elapsed : 0
+        let rate = elapsed > 0 ? Double(predictions - alreadyDone) / elapsed : 0
         var line = "\(label): \(predictions)"
         if let total { line += "/\(total)" }
         line += String(format: " tokens, %.1f tok/s, ppl %.3f", rate, exp(meanNLL))

@@ -1,8 +1,8 @@
 import Foundation
 
-/// `run.json`: everything needed to rerun and to check a run's inputs.
+/// `run.json`: everything needed to rerun and to check a run's inputs, and how each job went (what `merge` reads).
 public struct RunManifest: Codable, Sendable {
-    public struct HashedFile: Codable, Sendable {
+    public struct HashedFile: Codable, Sendable, Equatable {
         public let path: String
         public let sha256: String
 
@@ -12,35 +12,60 @@ public struct RunManifest: Codable, Sendable {
         }
     }
 
+    /// A job of this run (of this shard, for a sharded run) and its result.
+    public struct Job: Codable, Sendable {
+        public let config: String
+        public let data: String
+        public let result: EvaluationJob.Result
+
+        public init(config: String, data: String, result: EvaluationJob.Result) {
+            self.config = config
+            self.data = data
+            self.result = result
+        }
+    }
+
     public var tool: String
     public var version: String
     public var command: [String]
     public var model: HashedFile
-    public var data: String
     public var dataFiles: [HashedFile]
-    public var configs: [String]
-    public var options: [String: String]
+    public var settings: RunSettings
+    /// `K/N` for one shard's outputs; nil for a whole run (or merged shards).
+    public var shard: String?
+    public var jobs: [Job]
+    public var precision: String
     public var machine: String
     public var started: String
     public var finished: String
     /// False when the run was interrupted: the logs and summaries hold what was scored until then.
     public var complete: Bool
 
-    public init(version: String, command: [String], model: HashedFile, data: String, dataFiles: [HashedFile], configs: [String],
-                options: [String: String], started: Date, finished: Date, complete: Bool) {
+    public static let precision = "float32 activations, KV cache and logits; float64 NLL accumulation"
+
+    public init(version: String = StreamPPLVersion.current, command: [String], model: HashedFile, dataFiles: [HashedFile], settings: RunSettings,
+                shard: Shard?, jobs: [Job], started: Date, finished: Date) {
         tool = "streamppl"
         self.version = version
         self.command = command
         self.model = model
-        self.data = data
         self.dataFiles = dataFiles
-        self.configs = configs
-        self.options = options
+        self.settings = settings
+        self.shard = shard?.description
+        self.jobs = jobs
+        precision = Self.precision
         machine = MachineInfo.description
         let format = ISO8601DateFormatter()
         self.started = format.string(from: started)
         self.finished = format.string(from: finished)
-        self.complete = complete
+        complete = jobs.allSatisfy(\.result.complete)
+    }
+
+    public static func read(from path: String) throws(ReportError) -> RunManifest {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ReportError(path: path, reason: "cannot read") }
+        do { return try JSONDecoder().decode(RunManifest.self, from: data) } catch {
+            throw ReportError(path: path, reason: "not a streamppl run.json (\(error))")
+        }
     }
 
     public func write(to path: String) throws(ReportError) {
@@ -53,5 +78,5 @@ public struct RunManifest: Codable, Sendable {
 }
 
 public enum StreamPPLVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }

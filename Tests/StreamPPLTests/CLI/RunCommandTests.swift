@@ -44,7 +44,8 @@ final class RunCommandTests: CLITestCase {
         XCTAssertTrue(summary[1].hasPrefix("2+8,\(predictions),"))
         let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
         XCTAssertTrue(manifest.complete)
-        XCTAssertEqual(manifest.configs, ["2+8", "dense", "recompute:16/4"])
+        XCTAssertEqual(manifest.settings.caches, ["2+8", "dense", "recompute:16/4"])
+        XCTAssertEqual(manifest.jobs.map(\.result.predictions), [predictions, predictions, predictions])
         XCTAssertEqual(manifest.dataFiles.count, 2)
         XCTAssertEqual(manifest.model.sha256.count, 64)
         XCTAssertTrue(try String(contentsOfFile: out + "/summary.md", encoding: .utf8).contains("| `dense` |"))
@@ -61,7 +62,11 @@ final class RunCommandTests: CLITestCase {
         process.arguments = ["run", "--model", try tinyLlama(), "--data", data, "--cache", "4+60", "--exact-token-by-token", "--out", out]
         process.standardError = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 2)
+        let jobLog = out + "/.streamppl/job-000/log.csv"
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ((try? FileManager.default.attributesOfItem(atPath: jobLog)[.size] as? Int) ?? 0) < 1000 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         process.interrupt()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130)

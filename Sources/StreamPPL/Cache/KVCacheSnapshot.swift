@@ -1,0 +1,35 @@
+/// What a cache holds between two forward passes, in slot order: all a resumed run needs to continue with
+/// exactly the keys and values it had, since A(i) of every later token (SPEC §2) draws only on these.
+public struct KVCacheSnapshot: Sendable, Equatable {
+    /// Tokens fed so far.
+    public var fedCount: Int
+    /// Stream index of each kept token: the sinks, then the window oldest first.
+    public var streamIndices: [Int]
+    /// Per layer (kept tokens, kvWidth), keys before rotary embedding.
+    public var keys: [[Float]]
+    /// Per layer (kept tokens, kvWidth).
+    public var values: [[Float]]
+
+    public init(fedCount: Int, streamIndices: [Int], keys: [[Float]], values: [[Float]]) {
+        self.fedCount = fedCount
+        self.streamIndices = streamIndices
+        self.keys = keys
+        self.values = values
+    }
+
+    /// Whether this snapshot can have come from a cache of `shape` keeping `sinks` + `window` tokens.
+    func fits(_ shape: AttentionShape, sinks: Int, window: Int?) -> Bool {
+        let rows = streamIndices.count
+        let expected = min(sinks, fedCount) + max(0, fedCount - max(sinks, window.map { fedCount - $0 } ?? sinks))
+        return keys.count == shape.layers && values.count == shape.layers && rows == expected
+            && keys.allSatisfy { $0.count == rows * shape.keyValueWidth } && values.allSatisfy { $0.count == rows * shape.keyValueWidth }
+            && zip(streamIndices, streamIndices.dropFirst()).allSatisfy { $0 < $1 } && (streamIndices.last ?? -1) < fedCount
+    }
+}
+
+/// A cache whose content can be saved between passes and put back, for checkpoints (`run --resume`).
+public protocol ResumableCache: KVCache {
+    func snapshot() -> KVCacheSnapshot
+    /// Replaces the content with `snapshot`; false when it does not fit this cache's shape and policy.
+    func restore(_ snapshot: KVCacheSnapshot) -> Bool
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// One (cache config, dataset) evaluation with a folder of its own, so it can stop at any point and go on:
+/// `log.csv` (one row `doc,position,token,nll` per prediction, in order), `checkpoint` (the state at the last
+/// saved pass boundary), and `result.json` once the stream or the prediction budget has ended.
+public final class EvaluationJob {
+    public let directory: String
+    public let config: CacheConfig
+    public let data: String
+
+    /// How a finished (or stopped) job went; the timing fields vary from run to run, the predictions do not.
+    public struct Result: Sendable, Codable, Equatable {
+        public var predictions: Int
+        /// The budget it ran with; fewer predictions than that means the data ran out.
+        public var maxPredictions: Int
+        public var seconds: Double
+        public var peakResidentBytes: Int?
+        public var memory: [MemorySample]
+        /// False when stopped before the stream or the budget ended.
+        public var complete: Bool
+
+        public var tokensPerSecond: Double { seconds > 0 ? Double(predictions) / seconds : .nan }
+
+        /// Whether the first `count` predictions of a stream are all here.
+        public func covers(_ count: Int) -> Bool { complete && (predictions >= count || predictions < maxPredictions) }
+    }
+
+    public static let memorySampleInterval = 8192
+
+    public init(directory: String, config: CacheConfig, data: String) {
+        self.directory = directory
+        self.config = config
+        self.data = data
+    }
+
+    public var logPath: String { (directory as NSString).appendingPathComponent("log.csv") }
+    private var checkpointPath: String { (directory as NSString).appendingPathComponent("checkpoint") }
+    private var resultPath: String { (directory as NSString).appendingPathComponent("result.json") }
+
+    /// The result of a finished job, if this folder holds one.
+    public func finishedResult() -> Result? {
+        guard let data = FileManager.default.contents(atPath: resultPath) else { return nil }
+        return try? JSONDecoder().decode(Result.self, from: data)
+    }
+
+    /// Evaluates the job's stream, continuing from the saved checkpoint when `resume` and one is there (the log
+    /// is cut back to it), else from the start. A checkpoint is saved after a whole pass once `checkpointInterval`
+    /// seconds have passed since the last, and when `shouldStop` turns true.
+    public func run(evaluator: Evaluator, dataset: Dataset, options: EvaluationOptions, resume: Bool, checkpointInterval: TimeInterval,
+                    shouldStop: @escaping () -> Bool, progressLabel: String) throws -> Result {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let saved = resume ? try JobCheckpoint.read(from: checkpointPath) : nil
+        if !resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
+        try? FileManager.default.removeItem(atPath: resultPath)
+        let log = try JobLog(path: logPath, keepingBytes: saved?.logBytes ?? 0)
+        var statistics = NLLStatistics()
+        try JobLog.forEachRow(of: logPath) { _, nll in statistics.add(nll) }
+        if let saved, statistics.count != saved.state.stream.predictions {
+            throw ReportError(path: logPath, reason: "holds \(statistics.count) predictions, its checkpoint says \(saved.state.stream.predictions)")
+        }
+
+        var memory = saved?.memory ?? []
+        let priorSeconds = saved?.seconds ?? 0
+        let segmentStart = Date()
+        var lastCheckpoint = segmentStart
+        let progress = ProgressReporter(label: progressLabel, total: options.maxPredictions == .max ? nil : options.maxPredictions,
+                                        alreadyDone: statistics.count)
+        let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved?.state, shouldStop: shouldStop,
+                                             checkpoint: { makeState in
+            let now = Date()
+            guard shouldStop() || now.timeIntervalSince(lastCheckpoint) >= checkpointInterval else { return }
+            lastCheckpoint = now
+            let logBytes = try log.sync()
+            try JobCheckpoint(state: makeState(), logBytes: logBytes, seconds: priorSeconds + now.timeIntervalSince(segmentStart),
+                              memory: memory).write(to: self.checkpointPath)
+        }) { prediction in
+            try log.append(prediction)
+            statistics.add(prediction.nll)
+            progress.update(predictions: statistics.count, meanNLL: statistics.meanNLL)
+            if statistics.count % Self.memorySampleInterval == 0, let rss = MachineInfo.residentBytes() {
+                memory.append(MemorySample(predictions: statistics.count, residentBytes: rss))
+            }
+        }
+        _ = try log.sync()
+        progress.finish(predictions: statistics.count, meanNLL: statistics.meanNLL)
+        let result = Result(predictions: statistics.count, maxPredictions: options.maxPredictions,
+                            seconds: priorSeconds + Date().timeIntervalSince(segmentStart),
+                            peakResidentBytes: MachineInfo.peakResidentBytes(), memory: memory, complete: !stopped)
+        if !stopped {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try DurableFile.write([UInt8]((try? encoder.encode(result)) ?? Data()), to: resultPath)
+            // A job that reached its budget before the data ran out keeps its last checkpoint: a longer run of it
+            // continues from there.
+            if statistics.count < options.maxPredictions { try? FileManager.default.removeItem(atPath: checkpointPath) }
+        }
+        return result
+    }
+}

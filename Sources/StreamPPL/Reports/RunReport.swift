@@ -1,0 +1,67 @@
+import Foundation
+
+/// One job's share of a run's outputs: where its rows are and how it went.
+public struct JobReport: Sendable {
+    public let config: String
+    public let data: String
+    /// The job's log (`doc,position,token,nll` rows, no header).
+    public let logPath: String
+    /// Rows of the log that belong to this run (a longer log can serve a shorter run: the rows are its prefix).
+    public let rowLimit: Int
+    public let result: EvaluationJob.Result
+
+    public init(config: String, data: String, logPath: String, rowLimit: Int = .max, result: EvaluationJob.Result) {
+        self.config = config
+        self.data = data
+        self.logPath = logPath
+        self.rowLimit = rowLimit
+        self.result = result
+    }
+}
+
+/// Writes a run's outputs (SPEC §4) from its jobs' logs, in job order: `nll.csv.gz` (or `nll.csv`), `summary.csv`,
+/// `summary.md`, `memory.csv`, `ppl.svg`, `memory.svg`. The statistics are read back from the logs, so a run, a resumed run and
+/// merged shards all get theirs from the same rows in the same order.
+public enum RunReport {
+    @discardableResult
+    public static func write(_ jobs: [JobReport], to directory: String, model: String, modelSHA256: String, compressedLog: Bool,
+                             title: String) throws -> [ConfigResult] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let byData = Set(jobs.map(\.data)).count > 1
+        let log = try NLLLog(directory: directory, compressed: compressedLog, withData: byData)
+        defer { log.discardIfUnfinished() }
+        var results: [ConfigResult] = []
+        // Resident memory along the stream: it must stay flat (bounded by model + cache, not stream length).
+        var memory = "config,predictions,rss_bytes" + (byData ? ",data" : "") + "\n"
+        for job in jobs {
+            let configField = NLLLog.csvField(job.config), dataField = byData ? NLLLog.csvField(job.data) : nil
+            var statistics = NLLStatistics()
+            try JobLog.forEachRow(of: job.logPath, limit: job.rowLimit) { row, nll in
+                statistics.add(nll)
+                try log.append(configField: configField, row: row, dataField: dataField)
+            }
+            let complete = job.result.complete && statistics.count == min(job.result.predictions, job.rowLimit)
+            results.append(ConfigResult(config: job.config, data: job.data, statistics: statistics, seconds: job.result.seconds
+                                            * Double(statistics.count) / Double(max(job.result.predictions, 1)),
+                                        peakResidentBytes: job.result.peakResidentBytes, complete: complete))
+            for sample in job.result.memory where sample.predictions <= statistics.count {
+                memory += "\(configField),\(sample.predictions),\(sample.residentBytes)" + (dataField.map { "," + $0 } ?? "") + "\n"
+            }
+        }
+        try log.finish()
+        let labels = jobs.map { byData ? "\($0.config) · \(($0.data as NSString).lastPathComponent)" : $0.config }
+        let summary = RunSummary(model: model, modelSHA256: modelSHA256, results: results)
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        try AtomicFile.write(summary.csv, to: path("summary.csv"))
+        try AtomicFile.write(summary.markdown, to: path("summary.md"))
+        try AtomicFile.write(memory, to: path("memory.csv"))
+        let memorySeries = zip(jobs, labels).map { job, label in
+            SVGLineChart.Series(name: label, points: job.result.memory.filter { $0.predictions <= job.rowLimit }
+                .map { (Double($0.predictions), Double($0.residentBytes) / 1e6) })
+        }
+        try AtomicFile.write(SVGLineChart(title: "Resident memory along the stream", xLabel: "input length (tokens)",
+                                          yLabel: "resident memory (MB)", series: memorySeries).svg, to: path("memory.svg"))
+        try AtomicFile.write(PerplexityPlot.svg(results: results, labels: labels, title: title), to: path("ppl.svg"))
+        return results
+    }
+}

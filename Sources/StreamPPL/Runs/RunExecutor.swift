@@ -1,0 +1,124 @@
+import Foundation
+
+/// Carries out a run: its (config x dataset) jobs, or one shard of them, each in a job folder of its own
+/// (`EvaluationJob`), then the outputs of SPEC §4 and `run.json` in `out`.
+///
+/// Job folders live in `out/.streamppl/` (removed once every job has finished) or, for `reproduce`, in a
+/// shared store where a finished job is kept and serves any later run that needs a prefix of its stream.
+public final class RunExecutor {
+    public enum JobPlacement: Sendable {
+        /// `out/.streamppl/job-N`, with the run's settings in `out/.streamppl/plan.json` for `--resume`.
+        case runFolder
+        /// `store/<hash of the job's inputs>`, kept after the run.
+        case store(String)
+    }
+
+    public struct Outcome {
+        public let manifest: RunManifest
+        public let results: [ConfigResult]
+        public var complete: Bool { manifest.complete }
+    }
+
+    public let settings: RunSettings
+    public let shard: Shard?
+    public let out: String
+    public let placement: JobPlacement
+    public let checkpointInterval: TimeInterval
+    public let command: [String]
+
+    public init(settings: RunSettings, shard: Shard? = nil, out: String, placement: JobPlacement = .runFolder,
+                checkpointInterval: TimeInterval = 60, command: [String] = CommandLine.arguments) {
+        self.settings = settings
+        self.shard = shard
+        self.out = out
+        self.placement = placement
+        self.checkpointInterval = checkpointInterval
+        self.command = command
+    }
+
+    private var workFolder: String { (out as NSString).appendingPathComponent(".streamppl") }
+
+    /// What `--resume` checks: a folder is only continued by the run that started it.
+    private struct Plan: Codable, Equatable {
+        let settings: RunSettings
+        let modelSHA256: String
+        let shard: Shard?
+    }
+
+    /// Runs the jobs not finished yet (all of them unless `resume`) and writes the outputs, partial ones too
+    /// when `shouldStop` ends it early.
+    public func execute(resume: Bool, title: String, shouldStop: @escaping () -> Bool = { false }) throws -> Outcome {
+        let started = Date()
+        try settings.validate()
+        let gguf = try GGUFFile(path: settings.model)
+        let datasets = try Dictionary(uniqueKeysWithValues: settings.data.map { ($0, try Dataset(path: $0)) })
+        let evaluator = Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
+        let modelSHA256 = try SHA256.hexDigest(ofFile: settings.model)
+        let dataFiles = try settings.data.flatMap { datasets[$0]?.files ?? [] }.map {
+            RunManifest.HashedFile(path: $0, sha256: try SHA256.hexDigest(ofFile: $0))
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let jobs = settings.jobs.filter { shard?.selects($0) ?? true }
+        let resumeJobs = try prepareWorkFolder(Plan(settings: settings, modelSHA256: modelSHA256, shard: shard), resume: resume)
+
+        var reports: [JobReport] = []
+        var manifestJobs: [RunManifest.Job] = []
+        let byData = settings.data.count > 1
+        for job in jobs where !shouldStop() {
+            let folder = jobFolder(job, modelSHA256: modelSHA256, dataFiles: dataFiles)
+            let evaluation = EvaluationJob(directory: folder, config: job.config, data: job.data)
+            let wanted = settings.maxTokens ?? .max
+            let result: EvaluationJob.Result
+            if resumeJobs, let finished = evaluation.finishedResult(), finished.covers(wanted) {
+                result = finished
+            } else {
+                guard let dataset = datasets[job.data] else { continue }
+                result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
+                                            checkpointInterval: checkpointInterval, shouldStop: shouldStop,
+                                            progressLabel: job.config.text + (byData ? " on \(job.data)" : ""))
+            }
+            reports.append(JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result))
+            manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
+        }
+        let results = try RunReport.write(reports, to: out, model: settings.model, modelSHA256: modelSHA256,
+                                          compressedLog: settings.logFormat == "gz", title: title)
+        var manifest = RunManifest(command: command, model: .init(path: settings.model, sha256: modelSHA256), dataFiles: dataFiles,
+                                   settings: settings, shard: shard, jobs: manifestJobs, started: started, finished: Date())
+        manifest.complete = manifest.complete && manifestJobs.count == jobs.count
+        try manifest.write(to: (out as NSString).appendingPathComponent("run.json"))
+        if manifest.complete, case .runFolder = placement { try? FileManager.default.removeItem(atPath: workFolder) }
+        return Outcome(manifest: manifest, results: results)
+    }
+
+    /// Makes the run's work folder ready; returns whether jobs may continue from what is in their folders.
+    private func prepareWorkFolder(_ plan: Plan, resume: Bool) throws -> Bool {
+        guard case .runFolder = placement else { return true }
+        let planPath = (workFolder as NSString).appendingPathComponent("plan.json")
+        if resume, let data = FileManager.default.contents(atPath: planPath) {
+            guard (try? JSONDecoder().decode(Plan.self, from: data)) == plan else {
+                throw ReportError(path: planPath, reason: "the interrupted run in \(out) has other settings, model or shard; "
+                    + "resume it with the same ones or choose another --out")
+            }
+            return true
+        }
+        try? FileManager.default.removeItem(atPath: workFolder)
+        try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try DurableFile.write([UInt8](try encoder.encode(plan)), to: planPath)
+        return false
+    }
+
+    private func jobFolder(_ job: RunJob, modelSHA256: String, dataFiles: [RunManifest.HashedFile]) -> String {
+        switch placement {
+        case .runFolder:
+            return (workFolder as NSString).appendingPathComponent(String(format: "job-%03d", job.index))
+        case let .store(store):
+            // Everything that decides the job's rows except the budget: a longer run of the same job serves a shorter one.
+            let files = dataFiles.filter { $0.path == job.data || $0.path.hasPrefix(job.data + "/") }
+            let key = [modelSHA256, job.config.text, job.data] + files.map(\.sha256)
+                + [String(settings.chunkSize), String(settings.exactTokenByToken), settings.positions]
+            return (store as NSString).appendingPathComponent(String(SHA256.hexDigest(of: Array(key.joined(separator: "\n").utf8)).prefix(24)))
+        }
+    }
+}

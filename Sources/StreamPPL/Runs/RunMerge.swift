@@ -1,0 +1,95 @@
+import CZlib
+import Foundation
+
+/// `streamppl merge`: joins the output folders of a sharded run (`run --shard K/N`) into the outputs the whole
+/// run writes: the jobs' rows are split back out of each shard's log and written again in job order, so the
+/// merged `nll.csv.gz` and summaries equal a single run's (timing fields aside).
+public enum RunMerge {
+    public static func merge(_ folders: [String], into out: String, command: [String] = CommandLine.arguments) throws -> RunExecutor.Outcome {
+        let started = Date()
+        guard let first = folders.first else { throw RunSettingsError(reason: "merge needs at least one folder") }
+        let manifests = try folders.map { try RunManifest.read(from: ($0 as NSString).appendingPathComponent("run.json")) }
+        let settings = manifests[0].settings
+        for (folder, manifest) in zip(folders, manifests) {
+            guard manifest.settings == settings else {
+                throw ReportError(path: folder + "/run.json", reason: "its settings differ from those of \(first): not shards of one run")
+            }
+            guard manifest.model.sha256 == manifests[0].model.sha256 else {
+                throw ReportError(path: folder + "/run.json", reason: "made with another model file than \(first)")
+            }
+        }
+        let byData = settings.data.count > 1
+        let key = { (config: String, data: String) in config + "\n" + data }
+        var owner: [String: (folder: String, job: RunManifest.Job)] = [:]
+        for (folder, manifest) in zip(folders, manifests) {
+            for job in manifest.jobs {
+                if let other = owner[key(job.config, job.data)] {
+                    throw ReportError(path: folder, reason: "job '\(job.config)' on \(job.data) is also in \(other.folder)")
+                }
+                owner[key(job.config, job.data)] = (folder, job)
+            }
+        }
+        let jobs = settings.jobs
+        for job in jobs where owner[key(job.config.text, job.data)] == nil {
+            throw ReportError(path: out, reason: "job '\(job.config.text)' on \(job.data) is in none of the folders: a shard is missing")
+        }
+
+        let work = (out as NSString).appendingPathComponent(".streamppl-merge")
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let logPaths = Dictionary(uniqueKeysWithValues: jobs.map {
+            (key($0.config.text, $0.data), (work as NSString).appendingPathComponent(String(format: "job-%03d.csv", $0.index)))
+        })
+        var logs: [String: JobLog] = [:]
+        for (name, path) in logPaths { logs[name] = try JobLog(path: path, keepingBytes: 0) }
+        for folder in folders {
+            let name = settings.logFormat == "gz" ? "nll.csv.gz" : "nll.csv"
+            try splitLog((folder as NSString).appendingPathComponent(name), byData: byData, defaultData: settings.data[0]) { config, data, row in
+                guard let log = logs[key(config, data)] else {
+                    throw ReportError(path: (folder as NSString).appendingPathComponent(name), reason: "row of an unknown job '\(config)' on \(data)")
+                }
+                try log.append(row: row)
+            }
+        }
+        for log in logs.values { _ = try log.sync() }
+
+        let reports = jobs.compactMap { job -> JobReport? in
+            let name = key(job.config.text, job.data)
+            guard let entry = owner[name], let path = logPaths[name] else { return nil }
+            return JobReport(config: job.config.text, data: job.data, logPath: path, rowLimit: settings.maxTokens ?? .max, result: entry.job.result)
+        }
+        let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+        let results = try RunReport.write(reports, to: out, model: settings.model, modelSHA256: manifests[0].model.sha256,
+                                          compressedLog: settings.logFormat == "gz", title: title)
+        let manifest = RunManifest(command: command, model: manifests[0].model, dataFiles: manifests[0].dataFiles, settings: settings, shard: nil,
+                                   jobs: jobs.compactMap { owner[key($0.config.text, $0.data)]?.job }, started: started, finished: Date())
+        try manifest.write(to: (out as NSString).appendingPathComponent("run.json"))
+        return RunExecutor.Outcome(manifest: manifest, results: results)
+    }
+
+    /// Reads a run's per-token log (gzip or plain: zlib reads both) and hands each row's job and its
+    /// `doc,position,token,nll` part to `body`.
+    private static func splitLog(_ path: String, byData: Bool, defaultData: String,
+                                 _ body: (String, String, String) throws -> Void) throws {
+        guard let file = gzopen(path, "rb") else { throw ReportError(path: path, reason: "cannot open") }
+        defer { gzclose(file) }
+        var reader = CSVRecordReader(path: path)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        let expectedFields = byData ? 6 : 5
+        func handle(_ record: CSVRecord) throws {
+            guard record.line > 1 else { return }
+            guard record.fields.count == expectedFields else {
+                throw ReportError(path: path, reason: "line \(record.line): \(record.fields.count) fields, expected \(expectedFields)")
+            }
+            try body(record.fields[0], byData ? record.fields[5] : defaultData, record.fields[1 ... 4].joined(separator: ","))
+        }
+        while true {
+            let count = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+            guard count >= 0 else { throw ReportError(path: path, reason: "damaged gzip data") }
+            guard count > 0 else { break }
+            for record in try reader.read(chunk[0 ..< Int(count)]) { try handle(record) }
+        }
+        if let record = try reader.finish() { try handle(record) }
+    }
+}

@@ -1,0 +1,50 @@
+import XCTest
+@testable import StreamPPL
+
+/// The recording cache is plain dense causal attention from position 0, and what it records is a causal softmax.
+final class AttentionRecordingCacheTests: XCTestCase {
+    /// All logits of one pass of `tokens` through `cache`.
+    static func logits(model: LlamaModel, cache: KVCache, tokens: [Int32]) -> [Float] {
+        let state = ForwardState(config: model.config, capacity: tokens.count)
+        tokens.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: 0 ..< tokens.count) }
+        return Array(UnsafeBufferPointer(start: state.logits.values, count: tokens.count * model.config.vocabularySize))
+    }
+
+    func testLogitsMatchTheDenseStreamingCacheForEverySequence() throws {
+        let (_, model) = try TinyLlama.model()
+        let shape = AttentionShape(config: model.config)
+        let recording = AttentionRecordingCache(shape: shape, rotary: RotaryEmbedding(config: model.config))
+        var random = SplitMix64(seed: 5)
+        // The same recording cache for both sequences: the second must not see the first.
+        for _ in 0 ..< 2 {
+            let tokens = (0 ..< 16).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
+            let dense = StreamingCache(shape: shape, rotary: RotaryEmbedding(config: model.config), sinks: 0, window: nil)
+            let expected = Self.logits(model: model, cache: dense, tokens: tokens)
+            let actual = Self.logits(model: model, cache: recording, tokens: tokens)
+            XCTAssertEqual(actual.count, expected.count)
+            XCTAssertLessThan(zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity, 1e-4)
+        }
+    }
+
+    func testEveryRecordedRowIsACausalDistribution() throws {
+        let (_, model) = try TinyLlama.model()
+        let shape = AttentionShape(config: model.config)
+        let cache = AttentionRecordingCache(shape: shape, rotary: RotaryEmbedding(config: model.config))
+        let tokens = (0 ..< 16).map { Int32($0 * 37 % 256) }
+        _ = Self.logits(model: model, cache: cache, tokens: tokens)
+        XCTAssertEqual(cache.count, 16)
+        var spread = false
+        for layer in 0 ..< shape.layers {
+            for head in 0 ..< shape.heads {
+                for query in 0 ..< 16 {
+                    let row = (0 ..< 16).map { cache.probability(layer: layer, head: head, query: query, key: $0) }
+                    XCTAssertEqual(row[0 ... query].reduce(0, +), 1, accuracy: 1e-5, "layer \(layer) head \(head) query \(query)")
+                    XCTAssertTrue(row[0 ... query].allSatisfy { $0 > 0 }, "every visible key gets some weight")
+                    XCTAssertTrue(row[(query + 1)...].allSatisfy { $0 == 0 }, "no weight above the diagonal")
+                    if query > 0, row[0 ... query].max() ?? 1 < 0.99 { spread = true }
+                }
+            }
+        }
+        XCTAssertTrue(spread, "a random model spreads attention over several keys")
+    }
+}
