@@ -17,13 +17,19 @@ public struct KVCacheSnapshot: Sendable, Equatable {
         self.values = values
     }
 
+    /// The stream indices a cache keeps after `fedCount` tokens under `sinks` + `window` (SPEC §2's eviction):
+    /// the sinks and the window the next token sees.
+    static func keptIndices(fedCount: Int, sinks: Int, window: Int?) -> [Int] {
+        let windowStart = max(sinks, window.map { fedCount - $0 } ?? sinks)
+        return Array(0 ..< min(sinks, fedCount)) + Array(windowStart ..< max(windowStart, fedCount))
+    }
+
     /// Whether this snapshot can have come from a cache of `shape` keeping `sinks` + `window` tokens.
     func fits(_ shape: AttentionShape, sinks: Int, window: Int?) -> Bool {
-        let rows = streamIndices.count
-        let expected = min(sinks, fedCount) + max(0, fedCount - max(sinks, window.map { fedCount - $0 } ?? sinks))
-        return keys.count == shape.layers && values.count == shape.layers && rows == expected
-            && keys.allSatisfy { $0.count == rows * shape.keyValueWidth } && values.allSatisfy { $0.count == rows * shape.keyValueWidth }
-            && zip(streamIndices, streamIndices.dropFirst()).allSatisfy { $0 < $1 } && (streamIndices.last ?? -1) < fedCount
+        let rows = streamIndices.count * shape.keyValueWidth
+        return streamIndices == Self.keptIndices(fedCount: fedCount, sinks: sinks, window: window)
+            && keys.count == shape.layers && values.count == shape.layers
+            && keys.allSatisfy { $0.count == rows } && values.allSatisfy { $0.count == rows }
     }
 }
 

@@ -65,15 +65,14 @@ public final class StreamingCache: ResumableCache {
 
     public func snapshot() -> KVCacheSnapshot {
         let width = shape.keyValueWidth
-        let sinkRows = min(sinks, fedCount)
-        // Later queries see no window key older than fedCount - window.
-        let windowStart = max(sinks, window.map { fedCount - $0 } ?? sinks)
-        let windowCount = max(0, fedCount - windowStart)
+        let kept = KVCacheSnapshot.keptIndices(fedCount: fedCount, sinks: sinks, window: window)
+        let sinkRows = min(sinks, fedCount), windowCount = kept.count - sinkRows
+        let windowStart = fedCount - windowCount
         func rows(_ sink: FloatBuffer, _ windowBuffer: FloatBuffer) -> [Float] {
             Array(UnsafeBufferPointer(start: sink.pointer, count: sinkRows * width))
                 + Array(UnsafeBufferPointer(start: windowBuffer.pointer + (windowStart - windowBase) * width, count: windowCount * width))
         }
-        return KVCacheSnapshot(fedCount: fedCount, streamIndices: Array(0 ..< sinkRows) + Array(windowStart ..< windowStart + windowCount),
+        return KVCacheSnapshot(fedCount: fedCount, streamIndices: kept,
                                keys: (0 ..< shape.layers).map { rows(sinkKeys[$0], windowKeys[$0]) },
                                values: (0 ..< shape.layers).map { rows(sinkValues[$0], windowValues[$0]) })
     }

@@ -6,7 +6,6 @@ import Foundation
 public final class EvaluationJob {
     public let directory: String
     public let config: CacheConfig
-    public let data: String
 
     /// How a finished (or stopped) job went; the timing fields vary from run to run, the predictions do not.
     public struct Result: Sendable, Codable, Equatable {
@@ -19,18 +18,15 @@ public final class EvaluationJob {
         /// False when stopped before the stream or the budget ended.
         public var complete: Bool
 
-        public var tokensPerSecond: Double { seconds > 0 ? Double(predictions) / seconds : .nan }
-
         /// Whether the first `count` predictions of a stream are all here.
         public func covers(_ count: Int) -> Bool { complete && (predictions >= count || predictions < maxPredictions) }
     }
 
     public static let memorySampleInterval = 8192
 
-    public init(directory: String, config: CacheConfig, data: String) {
+    public init(directory: String, config: CacheConfig) {
         self.directory = directory
         self.config = config
-        self.data = data
     }
 
     public var logPath: String { (directory as NSString).appendingPathComponent("log.csv") }
@@ -45,7 +41,8 @@ public final class EvaluationJob {
 
     /// Evaluates the job's stream, continuing from the saved checkpoint when `resume` and one is there (the log
     /// is cut back to it), else from the start. A checkpoint is saved after a whole pass once `checkpointInterval`
-    /// seconds have passed since the last, and when `shouldStop` turns true.
+    /// seconds have passed since the last (and at least 20 times as long as writing the last one took, so a large
+    /// cache costs under 5% of the time), and when `shouldStop` turns true.
     public func run(evaluator: Evaluator, dataset: Dataset, options: EvaluationOptions, resume: Bool, checkpointInterval: TimeInterval,
                     shouldStop: @escaping () -> Bool, progressLabel: String) throws -> Result {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -63,16 +60,18 @@ public final class EvaluationJob {
         let priorSeconds = saved?.seconds ?? 0
         let segmentStart = Date()
         var lastCheckpoint = segmentStart
+        var checkpointCost: TimeInterval = 0
         let progress = ProgressReporter(label: progressLabel, total: options.maxPredictions == .max ? nil : options.maxPredictions,
                                         alreadyDone: statistics.count)
         let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved?.state, shouldStop: shouldStop,
                                              checkpoint: { makeState in
             let now = Date()
-            guard shouldStop() || now.timeIntervalSince(lastCheckpoint) >= checkpointInterval else { return }
-            lastCheckpoint = now
+            guard shouldStop() || now.timeIntervalSince(lastCheckpoint) >= max(checkpointInterval, 20 * checkpointCost) else { return }
             let logBytes = try log.sync()
             try JobCheckpoint(state: makeState(), logBytes: logBytes, seconds: priorSeconds + now.timeIntervalSince(segmentStart),
                               memory: memory).write(to: self.checkpointPath)
+            lastCheckpoint = Date()
+            checkpointCost = lastCheckpoint.timeIntervalSince(now)
         }) { prediction in
             try log.append(prediction)
             statistics.add(prediction.nll)

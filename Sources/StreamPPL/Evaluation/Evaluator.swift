@@ -137,10 +137,10 @@ public final class Evaluator {
             let firstScored = pass.firstIndex { $0.target != nil } ?? pass.count
             tokens.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: firstScored ..< pass.count) }
             try score(pass, logitRow: { $0 }, state: state, record: record)
-            if pass.count == passSize, !padded {
-                let position = stream.position
-                try checkpoint { EvaluationState(stream: position, cache: cache.snapshot(), recomputeHistory: nil) }
-            }
+            // A short or padded pass is the last: the stream has ended, whatever shouldStop says now.
+            guard pass.count == passSize, !padded else { return false }
+            let position = stream.position
+            try checkpoint { EvaluationState(stream: position, cache: cache.snapshot(), recomputeHistory: nil) }
             if shouldStop() { return true }
         }
     }
@@ -173,10 +173,9 @@ public final class Evaluator {
                 history.withUnsafeBufferPointer { model.forward($0, cache: batched, state: state, logitRows: firstScored ..< history.count) }
                 try score(pending, logitRow: { firstScored + $0 }, state: state, record: record)
             }
-            if pending.count == stride, !padded {
-                let position = stream.position
-                try checkpoint { [history] in EvaluationState(stream: position, cache: nil, recomputeHistory: history) }
-            }
+            guard pending.count == stride, !padded else { return false }
+            let position = stream.position
+            try checkpoint { [history] in EvaluationState(stream: position, cache: nil, recomputeHistory: history) }
             if shouldStop() { return true }
         }
     }

@@ -17,7 +17,8 @@ public struct MemorySample: Sendable, Equatable, Codable {
 /// continues from the last one written (`run --resume`).
 ///
 /// File layout: the magic `SPPLCKP1`, a UInt64 length and that many bytes of JSON (`Header`), the cache's keys
-/// then values as little-endian Float32 (layer by layer, rows in slot order), and a CRC-32 of everything before it.
+/// then values as Float32 in the machine's byte order (little-endian on every platform streamppl builds for), layer by
+/// layer, rows in slot order, and a CRC-32 of everything before it.
 struct JobCheckpoint: Equatable {
     var state: EvaluationState
     /// Bytes of the job's log holding exactly the predictions made up to this state.
@@ -44,88 +45,102 @@ struct JobCheckpoint: Equatable {
         let header = Header(stream: state.stream, logBytes: logBytes, seconds: seconds, memory: memory,
                             recomputeHistory: state.recomputeHistory, fedCount: cache?.fedCount, streamIndices: cache?.streamIndices,
                             layerFloats: cache?.keys.map(\.count))
-        var bytes = Self.magic
         let json: Data
         do { json = try JSONEncoder().encode(header) } catch { throw ReportError(path: path, reason: "\(error)") }
-        Self.append(UInt64(json.count), to: &bytes)
-        bytes += json
-        for layer in (cache?.keys ?? []) + (cache?.values ?? []) {
-            layer.withUnsafeBytes { bytes += $0 }
+        // Block by block, never the whole file in memory: a dense cache of 100K tokens is over 4 GB.
+        try DurableFile.write(to: path) { append in
+            var crc = UInt32(crc32(0, nil, 0))
+            func add(_ bytes: UnsafeRawBufferPointer) throws {
+                crc = UInt32(crc32_z(UInt(crc), bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count))
+                try append(bytes)
+            }
+            try Self.magic.withUnsafeBytes(add)
+            try withUnsafeBytes(of: UInt64(json.count).littleEndian, add)
+            try json.withUnsafeBytes(add)
+            for layer in (cache?.keys ?? []) + (cache?.values ?? []) { try layer.withUnsafeBytes(add) }
+            try withUnsafeBytes(of: crc.littleEndian, append)
         }
-        Self.append(Self.crc(bytes), to: &bytes)
-        try DurableFile.write(bytes, to: path)
     }
 
     /// The checkpoint at `path`, or nil when there is none; a damaged one is an error naming the file.
     static func read(from path: String) throws(ReportError) -> JobCheckpoint? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ReportError(path: path, reason: "cannot read") }
-        let bytes = [UInt8](data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ReportError(path: path, reason: "cannot read") }
+        defer { try? handle.close() }
         func damaged(_ why: String) -> ReportError { ReportError(path: path, reason: "damaged checkpoint: \(why)") }
-        guard bytes.count >= magic.count + 12, Array(bytes[0 ..< magic.count]) == magic else { throw damaged("not a streamppl checkpoint") }
-        let body = bytes.count - 4
-        guard load(UInt32.self, from: bytes, at: body) == crc(bytes[0 ..< body]) else { throw damaged("checksum mismatch") }
-        let jsonCount = Int(load(UInt64.self, from: bytes, at: magic.count))
-        let jsonStart = magic.count + 8
-        guard jsonCount <= body - jsonStart else { throw damaged("header length \(jsonCount) past the end") }
+        var crc = UInt32(crc32(0, nil, 0))
+        func read(_ count: Int, checked: Bool = true) throws(ReportError) -> Data {
+            guard let data = try? handle.read(upToCount: count), data.count == count else { throw damaged("shorter than its header says") }
+            if checked { data.withUnsafeBytes { crc = UInt32(crc32_z(UInt(crc), $0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count)) } }
+            return data
+        }
+        guard [UInt8](try read(magic.count)) == magic else { throw damaged("not a streamppl checkpoint") }
+        let jsonCount = try read(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        guard jsonCount < 1 << 30 else { throw damaged("header length \(jsonCount)") }
         let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[jsonStart ..< jsonStart + jsonCount])) } catch {
+        do { header = try JSONDecoder().decode(Header.self, from: try read(jsonCount)) } catch let error as ReportError { throw error } catch {
             throw damaged("bad header: \(error)")
         }
         var cache: KVCacheSnapshot?
         if let fedCount = header.fedCount, let indices = header.streamIndices, let layerFloats = header.layerFloats {
-            var offset = jsonStart + jsonCount
-            guard layerFloats.reduce(0, +) * 2 * 4 == body - offset else { throw damaged("cache size does not match its header") }
-            func block() -> [[Float]] {
-                layerFloats.map { count in
-                    defer { offset += count * 4 }
-                    return bytes.withUnsafeBytes { raw in (0 ..< count).map { raw.loadUnaligned(fromByteOffset: offset + $0 * 4, as: Float.self) } }
+            func block() throws(ReportError) -> [[Float]] {
+                var layers: [[Float]] = []
+                for count in layerFloats {
+                    guard count >= 0, count < 1 << 34 else { throw damaged("layer of \(count) floats") }
+                    let data = try read(count * 4)
+                    layers.append(data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
                 }
+                return layers
             }
-            let keys = block()
-            cache = KVCacheSnapshot(fedCount: fedCount, streamIndices: indices, keys: keys, values: block())
+            let keys = try block()
+            cache = KVCacheSnapshot(fedCount: fedCount, streamIndices: indices, keys: keys, values: try block())
         }
+        let stored = try read(4, checked: false).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        guard stored == crc else { throw damaged("checksum mismatch") }
+        guard (try? handle.read(upToCount: 1))?.isEmpty ?? true else { throw damaged("longer than its header says") }
         return JobCheckpoint(state: EvaluationState(stream: header.stream, cache: cache, recomputeHistory: header.recomputeHistory),
                              logBytes: header.logBytes, seconds: header.seconds, memory: header.memory)
     }
-
-    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
-    }
-
-    private static func load<T: FixedWidthInteger>(_: T.Type, from bytes: [UInt8], at offset: Int) -> T {
-        T(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) })
-    }
-
-    private static func crc(_ bytes: some Collection<UInt8>) -> UInt32 {
-        Array(bytes).withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
-    }
 }
 
-/// Files that must survive a crash or power loss: written to a temporary name, synced, renamed, and the
-/// folder synced, so the name points either to the old content or to all of the new.
+/// Files that must survive a crash or power loss: written to a temporary name of their own, synced, renamed,
+/// and the folder synced, so the name points either to the old content or to all of the new.
 enum DurableFile {
-    static func write(_ bytes: [UInt8], to path: String) throws(ReportError) {
-        let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw ReportError(path: temporary, reason: String(cString: strerror(errno))) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            guard count > 0 else { break }
-            written += count
+    /// Writes the file through `body`, which appends blocks of bytes.
+    static func write(to path: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws(ReportError) {
+        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        let descriptor = mkstemp(&template)
+        let temporary = String(cString: template)
+        guard descriptor >= 0 else { throw ReportError(path: path, reason: "cannot create a temporary file: " + String(cString: strerror(errno))) }
+        do {
+            try body { bytes in
+                var written = 0
+                while written < bytes.count {
+                    let count = Foundation.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                    guard count > 0 else { throw ReportError(path: temporary, reason: "short write (disk full?)") }
+                    written += count
+                }
+            }
+            guard fchmod(descriptor, 0o644) == 0, fsync(descriptor) == 0 else { throw ReportError(path: temporary, reason: String(cString: strerror(errno))) }
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error as? ReportError ?? ReportError(path: path, reason: "\(error)")
         }
-        let synced = fsync(descriptor) == 0
         close(descriptor)
-        guard written == bytes.count, synced else { throw ReportError(path: temporary, reason: "short write (disk full?)") }
         try AtomicFile.rename(temporary, to: path)
         syncFolder(of: path)
     }
 
+    static func write(_ bytes: [UInt8], to path: String) throws(ReportError) {
+        try write(to: path) { append in try bytes.withUnsafeBytes(append) }
+    }
+
     static func syncFolder(of path: String) {
-        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
-        guard folder >= 0 else { return }
-        fsync(folder)
-        close(folder)
+        let folder = (path as NSString).deletingLastPathComponent
+        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
     }
 }

@@ -65,8 +65,13 @@ public struct TokenStream: IteratorProtocol {
 
     /// The next fed token once the prediction budget is spent, unscored: it fills up the last pass so that a
     /// prediction's numbers never depend on where `--max-tokens` cut the stream.
+    /// A document that cannot be read here ends the padding, not the run: every prediction has been made.
     public mutating func nextPastBudget() -> FedToken? {
-        guard predictions >= maxPredictions, let fed = advance() else { return nil }
+        guard predictions >= maxPredictions, error == nil else { return nil }
+        guard let fed = advance() else {
+            error = nil
+            return nil
+        }
         predictions -= 1
         return FedToken(token: fed.token, target: nil)
     }

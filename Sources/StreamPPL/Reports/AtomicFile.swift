@@ -1,13 +1,10 @@
 import Foundation
 
-/// Writes a whole file next to its destination and renames it into place, so a reader never sees half of it.
+/// Writes a whole file next to its destination, syncs it and renames it into place, so a reader (or a run resumed
+/// after a power cut) never sees half of it.
 public enum AtomicFile {
     public static func write(_ text: String, to path: String) throws(ReportError) {
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-            throw ReportError(path: path, reason: "cannot create \(temporary)")
-        }
-        try rename(temporary, to: path)
+        try DurableFile.write(Array(text.utf8), to: path)
     }
 
     static func rename(_ temporary: String, to path: String) throws(ReportError) {

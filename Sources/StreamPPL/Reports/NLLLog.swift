@@ -55,7 +55,12 @@ public final class NLLLog {
             guard fclose(plainFile) == 0 else { throw ReportError(path: temporaryPath, reason: String(cString: strerror(errno))) }
             self.plainFile = nil
         }
+        let descriptor = open(temporaryPath, O_RDONLY)
+        let synced = descriptor >= 0 && fsync(descriptor) == 0
+        if descriptor >= 0 { close(descriptor) }
+        guard synced else { throw ReportError(path: temporaryPath, reason: "cannot sync: " + String(cString: strerror(errno))) }
         try AtomicFile.rename(temporaryPath, to: path)
+        DurableFile.syncFolder(of: path)
     }
 
     /// Removes the temporary file of a log that was never finished (the run failed before any result).

@@ -24,10 +24,10 @@ public struct JobReport: Sendable {
 /// merged shards all get theirs from the same rows in the same order.
 public enum RunReport {
     @discardableResult
-    public static func write(_ jobs: [JobReport], to directory: String, model: String, modelSHA256: String, compressedLog: Bool,
-                             title: String) throws -> [ConfigResult] {
+    /// `byData`: the run covers several datasets (each row then names its own), whichever of them these jobs are on.
+    public static func write(_ jobs: [JobReport], to directory: String, byData: Bool, model: String, modelSHA256: String,
+                             compressedLog: Bool, title: String) throws -> [ConfigResult] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let byData = Set(jobs.map(\.data)).count > 1
         let log = try NLLLog(directory: directory, compressed: compressedLog, withData: byData)
         defer { log.discardIfUnfinished() }
         var results: [ConfigResult] = []

@@ -38,11 +38,13 @@ public final class RunExecutor {
 
     private var workFolder: String { (out as NSString).appendingPathComponent(".streamppl") }
 
-    /// What `--resume` checks: a folder is only continued by the run that started it.
+    /// What `--resume` checks: a folder is only continued by the run (and the tool version) that started it.
     private struct Plan: Codable, Equatable {
         let settings: RunSettings
         let modelSHA256: String
+        let dataFiles: [RunManifest.HashedFile]
         let shard: Shard?
+        let version: String
     }
 
     /// Runs the jobs not finished yet (all of them unless `resume`) and writes the outputs, partial ones too
@@ -54,25 +56,30 @@ public final class RunExecutor {
         let datasets = try Dictionary(uniqueKeysWithValues: settings.data.map { ($0, try Dataset(path: $0)) })
         let evaluator = Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
         let modelSHA256 = try SHA256.hexDigest(ofFile: settings.model)
-        let dataFiles = try settings.data.flatMap { datasets[$0]?.files ?? [] }.map {
-            RunManifest.HashedFile(path: $0, sha256: try SHA256.hexDigest(ofFile: $0))
+        // Per dataset, its files and their hashes.
+        let filesByData = try settings.data.map { data in
+            try (datasets[data]?.files ?? []).map { RunManifest.HashedFile(path: $0, sha256: try SHA256.hexDigest(ofFile: $0)) }
         }
+        let dataFiles = filesByData.flatMap { $0 }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let lock = try FolderLock(lockingFor: out, in: lockFolder)
+        defer { lock.release() }
         let jobs = settings.jobs.filter { shard?.selects($0) ?? true }
-        let resumeJobs = try prepareWorkFolder(Plan(settings: settings, modelSHA256: modelSHA256, shard: shard), resume: resume)
+        let resumeJobs = try prepareWorkFolder(Plan(settings: settings, modelSHA256: modelSHA256, dataFiles: dataFiles, shard: shard,
+                                                    version: StreamPPLVersion.current), resume: resume)
 
         var reports: [JobReport] = []
         var manifestJobs: [RunManifest.Job] = []
         let byData = settings.data.count > 1
         for job in jobs where !shouldStop() {
-            let folder = jobFolder(job, modelSHA256: modelSHA256, dataFiles: dataFiles)
-            let evaluation = EvaluationJob(directory: folder, config: job.config, data: job.data)
+            let folder = jobFolder(job, modelSHA256: modelSHA256, dataHashes: filesByData[settings.data.firstIndex(of: job.data) ?? 0].map(\.sha256))
+            let evaluation = EvaluationJob(directory: folder, config: job.config)
             let wanted = settings.maxTokens ?? .max
             let result: EvaluationJob.Result
             if resumeJobs, let finished = evaluation.finishedResult(), finished.covers(wanted) {
                 result = finished
             } else {
-                guard let dataset = datasets[job.data] else { continue }
+                guard let dataset = datasets[job.data] else { throw RunSettingsError(reason: "no dataset \(job.data)") }
                 result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
                                             checkpointInterval: checkpointInterval, shouldStop: shouldStop,
                                             progressLabel: job.config.text + (byData ? " on \(job.data)" : ""))
@@ -80,11 +87,11 @@ public final class RunExecutor {
             reports.append(JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result))
             manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
         }
-        let results = try RunReport.write(reports, to: out, model: settings.model, modelSHA256: modelSHA256,
+        let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
                                           compressedLog: settings.logFormat == "gz", title: title)
         var manifest = RunManifest(command: command, model: .init(path: settings.model, sha256: modelSHA256), dataFiles: dataFiles,
                                    settings: settings, shard: shard, jobs: manifestJobs, started: started, finished: Date())
-        manifest.complete = manifest.complete && manifestJobs.count == jobs.count
+        manifest.complete = results.allSatisfy(\.complete) && manifestJobs.count == jobs.count
         try manifest.write(to: (out as NSString).appendingPathComponent("run.json"))
         if manifest.complete, case .runFolder = placement { try? FileManager.default.removeItem(atPath: workFolder) }
         return Outcome(manifest: manifest, results: results)
@@ -101,6 +108,9 @@ public final class RunExecutor {
             }
             return true
         }
+        if FileManager.default.fileExists(atPath: planPath) {
+            FileHandle.standardError.write(Data("streamppl: starting afresh in \(out): the interrupted run there is discarded (--resume continues it)\n".utf8))
+        }
         try? FileManager.default.removeItem(atPath: workFolder)
         try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
@@ -109,16 +119,46 @@ public final class RunExecutor {
         return false
     }
 
-    private func jobFolder(_ job: RunJob, modelSHA256: String, dataFiles: [RunManifest.HashedFile]) -> String {
+    /// Where concurrent runs on the same folders would trip over each other: the run folder, or the whole store.
+    private var lockFolder: String {
+        switch placement {
+        case .runFolder: out
+        case let .store(store): store
+        }
+    }
+
+    private func jobFolder(_ job: RunJob, modelSHA256: String, dataHashes: [String]) -> String {
         switch placement {
         case .runFolder:
             return (workFolder as NSString).appendingPathComponent(String(format: "job-%03d", job.index))
         case let .store(store):
-            // Everything that decides the job's rows except the budget: a longer run of the same job serves a shorter one.
-            let files = dataFiles.filter { $0.path == job.data || $0.path.hasPrefix(job.data + "/") }
-            let key = [modelSHA256, job.config.text, job.data] + files.map(\.sha256)
+            // Everything that decides the job's rows except the budget: a longer run of the same job serves a shorter
+            // one. Not the tool's version: after a change to the numerics, remove the store.
+            let key = [modelSHA256, job.config.text, job.data] + dataHashes
                 + [String(settings.chunkSize), String(settings.exactTokenByToken), settings.positions]
             return (store as NSString).appendingPathComponent(String(SHA256.hexDigest(of: Array(key.joined(separator: "\n").utf8)).prefix(24)))
         }
+    }
+}
+
+/// An exclusive lock on a folder (`flock` on `.lock` inside it) for as long as a run works there: two processes
+/// extending the same job would cut each other's logs.
+struct FolderLock {
+    private let descriptor: Int32
+
+    init(lockingFor user: String, in folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = (folder as NSString).appendingPathComponent(".lock")
+        descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+        guard descriptor >= 0 else { throw ReportError(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw ReportError(path: path, reason: "another streamppl process is working on \(user)")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

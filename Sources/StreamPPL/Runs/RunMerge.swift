@@ -60,10 +60,11 @@ public enum RunMerge {
             return JobReport(config: job.config.text, data: job.data, logPath: path, rowLimit: settings.maxTokens ?? .max, result: entry.job.result)
         }
         let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
-        let results = try RunReport.write(reports, to: out, model: settings.model, modelSHA256: manifests[0].model.sha256,
+        let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: manifests[0].model.sha256,
                                           compressedLog: settings.logFormat == "gz", title: title)
-        let manifest = RunManifest(command: command, model: manifests[0].model, dataFiles: manifests[0].dataFiles, settings: settings, shard: nil,
+        var manifest = RunManifest(command: command, model: manifests[0].model, dataFiles: manifests[0].dataFiles, settings: settings, shard: nil,
                                    jobs: jobs.compactMap { owner[key($0.config.text, $0.data)]?.job }, started: started, finished: Date())
+        manifest.complete = manifests.allSatisfy(\.complete) && results.allSatisfy(\.complete)
         try manifest.write(to: (out as NSString).appendingPathComponent("run.json"))
         return RunExecutor.Outcome(manifest: manifest, results: results)
     }

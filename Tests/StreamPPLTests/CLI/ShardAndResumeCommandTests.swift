@@ -57,6 +57,18 @@ final class ShardAndResumeCommandTests: CLITestCase {
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         try assertSameOutputs(single, merged, "3 configs x 2 datasets in 3 shards")
 
+        // Two ways, each shard's jobs are all on one dataset; its log still names them, as the whole run's does.
+        var halves: [String] = []
+        for index in 0 ..< 2 {
+            let out = try outFolder() + "-half-\(index)"
+            XCTAssertEqual(try run(common + ["--shard", "\(index)/2", "--out", out]).status, 0)
+            XCTAssertEqual(Set(try RunManifest.read(from: out + "/run.json").jobs.map(\.data)).count, 1)
+            halves.append(out)
+        }
+        let mergedHalves = try outFolder() + "-merged-halves"
+        XCTAssertEqual(try run(["merge"] + halves + ["--out", mergedHalves]).status, 0)
+        try assertSameOutputs(single, mergedHalves, "3 configs x 2 datasets in 2 shards, one dataset each")
+
         assertOneLineFailure(try run(["merge", shards[0], shards[1], "--out", try outFolder()]), mentions: ["none of the folders"], "a shard missing")
         assertOneLineFailure(try run(["merge", shards[0], shards[0], shards[1], shards[2], "--out", try outFolder()]), mentions: ["also in"],
                              "a shard twice")
@@ -130,6 +142,7 @@ final class ShardAndResumeCommandTests: CLITestCase {
         let checkpoint = out + "/.streamppl/job-000/checkpoint"
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        assertOneLineFailure(try run(arguments + ["--resume"]), mentions: [".lock", "another streamppl process"], "two runs on one folder")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "a checkpoint was written before the kill")
