@@ -59,8 +59,10 @@ public enum RunReport {
             SVGLineChart.Series(name: label, points: job.result.memory.filter { $0.predictions <= job.rowLimit }
                 .map { (Double($0.predictions), Double($0.residentBytes) / 1e6) })
         }
-        try AtomicFile.write(SVGLineChart(title: "Resident memory along the stream", xLabel: "input length (tokens)",
-                                          yLabel: "resident memory (MB)", series: memorySeries).svg, to: path("memory.svg"))
+        var memoryChart = SVGLineChart(title: "Resident memory along the stream", xLabel: "input length (tokens)",
+                                       yLabel: "resident memory (MB)", series: memorySeries)
+        memoryChart.yFromZero = true
+        try AtomicFile.write(memoryChart.svg, to: path("memory.svg"))
         try AtomicFile.write(PerplexityPlot.svg(results: results, labels: labels, title: title), to: path("ppl.svg"))
         return results
     }

@@ -17,6 +17,8 @@ public struct SVGLineChart: Sendable {
     public var series: [Series]
     public var width = 860.0
     public var height = 480.0
+    /// Start the y axis at 0, where the size of a change matters more than its shape (memory).
+    public var yFromZero = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title
@@ -32,7 +34,7 @@ public struct SVGLineChart: Sendable {
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         let xTicks = Self.ticks(all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1)
-        let yTicks = Self.ticks(all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
+        let yTicks = Self.ticks(yFromZero ? 0 : all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1)
         let (x0, x1) = (xTicks.first ?? 0, xTicks.last ?? 1), (y0, y1) = (yTicks.first ?? 0, yTicks.last ?? 1)
         func px(_ x: Double) -> Double { left + (x - x0) / max(x1 - x0, .leastNonzeroMagnitude) * plotWidth }
         func py(_ y: Double) -> Double { top + plotHeight - (y - y0) / max(y1 - y0, .leastNonzeroMagnitude) * plotHeight }

@@ -60,15 +60,19 @@ public struct LatencySweep: Sendable {
     }
 
     public var memorySVG: String {
-        chart(title: "Peak memory against cache size", yLabel: "peak resident memory (MB)") { Double($0.peakResidentBytes ?? 0) / 1e6 }
+        chart(title: "Peak memory against cache size", yLabel: "peak resident memory (MB)", fromZero: true) {
+            Double($0.peakResidentBytes ?? 0) / 1e6
+        }
     }
 
-    private func chart(title: String, yLabel: String, _ value: (LatencyMeasurement) -> Double) -> String {
+    private func chart(title: String, yLabel: String, fromZero: Bool = false, _ value: (LatencyMeasurement) -> Double) -> String {
         let series = [
             SVGLineChart.Series(name: "recompute:L", points: points.map { (Double($0.cacheSize), value($0.recompute)) }),
             SVGLineChart.Series(name: "4+(L-4) streaming", points: points.map { (Double($0.cacheSize), value($0.streaming)) }),
         ]
-        return SVGLineChart(title: title, xLabel: "cache size L (tokens)", yLabel: yLabel, series: series).svg
+        var chart = SVGLineChart(title: title, xLabel: "cache size L (tokens)", yLabel: yLabel, series: series)
+        chart.yFromZero = fromZero
+        return chart.svg
     }
 
     private func megabytes(_ bytes: Int?) -> String { bytes.map { String(format: "%.0f", Double($0) / 1e6) } ?? "" }
