@@ -41,5 +41,11 @@ final class ReproduceCommandTests: CLITestCase {
 
         assertOneLineFailure(try run(["reproduce", "nothing", "--model", model, "--experiments", experiments, "--results", results]),
                              mentions: ["nothing.json", "no such experiment"], "an unknown experiment")
+        try write(#"{"title": "bad", "kind": "latency", "cache-sizes": [8, 12], "tokens": 3, "recompute-tokens": [2]}"#, as: "bad", in: experiments)
+        assertOneLineFailure(try run(["reproduce", "bad", "--model", model, "--experiments", experiments, "--results", results]),
+                             mentions: ["bad.json", "recompute-tokens"], "a latency experiment without a token count per size")
+        try write(#"{"title": "bad", "kind": "stream", "cache": ["4-8"]}"#, as: "bad", in: experiments)
+        assertOneLineFailure(try run(["reproduce", "bad", "--model", model, "--experiments", experiments, "--results", results]),
+                             mentions: ["bad.json", "4-8"], "a stream experiment with a bad cache config")
     }
 }
