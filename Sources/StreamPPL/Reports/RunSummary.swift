@@ -61,7 +61,7 @@ public struct RunSummary: Sendable {
     }
 
     public var markdown: String {
-        let datasets = Array(NSOrderedSet(array: results.map(\.data))) as? [String] ?? []
+        let datasets = results.map(\.data).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let byData = datasets.count > 1
         var lines = [
             "Model: `\(model)`  ",
