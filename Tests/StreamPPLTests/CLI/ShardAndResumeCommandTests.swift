@@ -135,13 +135,17 @@ final class ShardAndResumeCommandTests: CLITestCase {
     func testResumeContinuesOnlyTheRunThatStartedTheFolder() throws {
         let model = try tinyLlama(), out = try outFolder()
         let data = try keep(TemporaryFiles.directory()) + "/long.txt"
-        try Data(String(repeating: "A long stream of text that will not end soon. ", count: 300).utf8).write(to: URL(fileURLWithPath: data))
+        try Data(String(repeating: "A long stream of text that will not end soon. ", count: 3000).utf8).write(to: URL(fileURLWithPath: data))
         let arguments = ["run", "--model", model, "--data", data, "--cache", "2+8", "--exact-token-by-token", "--checkpoint-interval", "0",
                          "--out", out]
         let process = try start(arguments)
         let checkpoint = out + "/.streamppl/job-000/checkpoint"
         let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        // Frozen, the first run can neither finish (which removes its checkpoint) nor let go of the lock while the
+        // second one tries the folder: a fast machine ran the whole stream before the second process started.
+        kill(process.processIdentifier, SIGSTOP)
+        XCTAssertTrue(process.isRunning, "the first run was still going when its checkpoint appeared")
         assertOneLineFailure(try run(arguments + ["--resume"]), mentions: [".lock", "another streamppl process"], "two runs on one folder")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
