@@ -4,7 +4,7 @@ import StreamPPL
 
 /// `--model`, shared by the subcommands that load one.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "GGUF model file (default: \(RunSettings.defaultModel), fetched by scripts/fetch-model.sh).")
+    @Option(name: .long, help: "GGUF model file; scripts/fetch-model.sh fetches the default one.")
     var model: String = RunSettings.defaultModel
 
     func openModelFile() throws -> GGUFFile {

@@ -52,7 +52,7 @@ public struct ThroughputBenchmark {
         var tokens: [Int32] = []
         while let fed = stream.next() { tokens.append(fed.token) }
         if let error = stream.error { throw error }
-        let state = ForwardState(config: model.config, capacity: tokens.count)
+        let state = ForwardState(config: model.config, capacity: tokens.count, scoredCapacity: 1)
         state.profile = profile
         let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
                                    sinks: 0, window: nil)

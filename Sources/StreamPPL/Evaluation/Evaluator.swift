@@ -113,7 +113,7 @@ public final class Evaluator {
         case let .recompute(length, stride):
             let history = resumed.map { $0.recomputeHistory ?? [] } ?? []
             guard history.count <= length else { throw EvaluationError.stateDoesNotFit(config: config.text) }
-            let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length)
+            let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length, scoredCapacity: stride)
             state.profile = options.profile
             stopped = try recompute(length: length, stride: stride, history: history, stream: &stream, exact: options.exactTokenByToken,
                                     shape: shape, rotary: rotary, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
@@ -136,7 +136,7 @@ public final class Evaluator {
             let tokens = pass.map(\.token)
             let firstScored = pass.firstIndex { $0.target != nil } ?? pass.count
             tokens.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: firstScored ..< pass.count) }
-            try score(pass, logitRow: { $0 }, state: state, record: record)
+            try score(pass, logitRow: { $0 - firstScored }, state: state, record: record)
             // A short or padded pass is the last: the stream has ended, whatever shouldStop says now.
             guard pass.count == passSize, !padded else { return false }
             let position = stream.position
@@ -171,7 +171,7 @@ public final class Evaluator {
             } else {
                 batched.reset()
                 history.withUnsafeBufferPointer { model.forward($0, cache: batched, state: state, logitRows: firstScored ..< history.count) }
-                try score(pending, logitRow: { firstScored + $0 }, state: state, record: record)
+                try score(pending, logitRow: { $0 }, state: state, record: record)
             }
             guard pending.count == stride, !padded else { return false }
             let position = stream.position

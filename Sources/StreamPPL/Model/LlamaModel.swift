@@ -10,12 +10,15 @@ public final class ForwardState {
     let projected: FloatMatrix     // (capacity, dim)
     let gate: FloatMatrix          // (capacity, ffn)
     let up: FloatMatrix            // (capacity, ffn)
-    /// (capacity, vocab): row t holds the logits of the token after the t-th token fed.
+    /// (scoredCapacity, vocab): row i holds the logits after the token at `logitRows.lowerBound + i` of the last
+    /// pass. Only the scored rows get one, so a recompute pass over thousands of tokens that scores a few keeps
+    /// a few vocabulary-wide rows, not thousands.
     public let logits: FloatMatrix
     /// Time per operation, when set.
     public var profile: ForwardProfile?
 
-    public init(config: ModelConfig, capacity: Int) {
+    /// `scoredCapacity`: the most logit rows one pass asks for (default: every token of a full pass).
+    public init(config: ModelConfig, capacity: Int, scoredCapacity: Int? = nil) {
         self.capacity = capacity
         let attentionWidth = config.headCount * config.headSize
         hidden = FloatMatrix(rows: capacity, columns: config.embeddingSize)
@@ -27,7 +30,7 @@ public final class ForwardState {
         projected = FloatMatrix(rows: capacity, columns: config.embeddingSize)
         gate = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
         up = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
-        logits = FloatMatrix(rows: capacity, columns: config.vocabularySize)
+        logits = FloatMatrix(rows: min(scoredCapacity ?? capacity, capacity), columns: config.vocabularySize)
     }
 }
 
@@ -48,8 +51,8 @@ public final class LlamaModel: @unchecked Sendable {
         self.init(config: config, weights: try ModelWeights(gguf: gguf, config: config))
     }
 
-    /// Feeds `tokens` (at most `state.capacity`) through every layer, then writes the logits of rows
-    /// `logitRows` into `state.logits` (row t = prediction after token t).
+    /// Feeds `tokens` (at most `state.capacity`) through every layer, then writes the logits after the tokens at
+    /// `logitRows` into the first `logitRows.count` rows of `state.logits`.
     public func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, state: ForwardState, logitRows: Range<Int>) {
         let count = tokens.count
         precondition(count <= state.capacity, "chunk of \(count) tokens exceeds the forward state's capacity \(state.capacity)")
@@ -98,11 +101,12 @@ public final class LlamaModel: @unchecked Sendable {
         cache.commit(count: count)
 
         guard !logitRows.isEmpty else { return }
+        precondition(logitRows.count <= state.logits.rows, "\(logitRows.count) logit rows exceed the forward state's \(state.logits.rows)")
         let first = logitRows.lowerBound
         timed(.logits) {
             LinearAlgebra.rmsNorm(state.hidden.row(first), rows: logitRows.count, width: dim, weight: weights.outputNorm.values,
                                   epsilon: config.normEpsilon, into: state.normed.row(first))
-            LinearAlgebra.multiply(state.normed.row(first), rows: logitRows.count, by: weights.output, into: state.logits.row(first))
+            LinearAlgebra.multiply(state.normed.row(first), rows: logitRows.count, by: weights.output, into: state.logits.values)
         }
     }
 }
