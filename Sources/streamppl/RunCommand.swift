@@ -37,6 +37,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Stop after this many scored predictions per job (default: the whole dataset).")
     var maxTokens: Int?
 
+    @Option(name: .customLong("repeat"), help: "Stream each dataset this many times over, documents numbered on: for streams longer than the corpus (default: 1).")
+    var repeats: Int?
+
     @Option(name: .long, help: "Output folder.")
     var out: String?
 
@@ -75,6 +78,7 @@ struct RunCommand: ParsableCommand {
             let executor = RunExecutor(settings: settings, shard: options.shard, out: options.out,
                                        checkpointInterval: options.checkpointInterval)
             let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+                + ((settings.repeats ?? 1) > 1 ? " (streamed \(settings.repeats ?? 1) times over)" : "")
             let outcome = try executor.execute(resume: options.resume, title: title, shouldStop: { Interrupt.requested })
             interrupted = !outcome.complete
             if json { print(RunSummary(model: settings.model, modelSHA256: outcome.manifest.model.sha256, results: outcome.results).json(out: options.out)) }
@@ -99,6 +103,7 @@ struct RunCommand: ParsableCommand {
             if let value = try file.strings("data") { settings.data = value }
             if let value = try file.strings("cache") { settings.caches = value }
             if let value = try file.integer("max-tokens") { settings.maxTokens = value }
+            if let value = try file.integer("repeat") { settings.repeats = value }
             if let value = try file.bool("exact-token-by-token") { settings.exactTokenByToken = value }
             if let value = try file.integer("chunk-size") { settings.chunkSize = value }
             if let value = try file.string("positions") { settings.positions = value }
@@ -112,6 +117,7 @@ struct RunCommand: ParsableCommand {
         if !data.isEmpty { settings.data = data }
         if !caches.isEmpty { settings.caches = caches }
         if let maxTokens { settings.maxTokens = maxTokens }
+        if let repeats { settings.repeats = repeats }
         if let exactTokenByToken { settings.exactTokenByToken = exactTokenByToken }
         if let chunkSize { settings.chunkSize = chunkSize }
         if let positions { settings.positions = positions }
@@ -127,6 +133,6 @@ struct RunCommand: ParsableCommand {
         return (settings, RunOptions(out: out, shard: try shardText.map(Shard.init), resume: resume, checkpointInterval: interval))
     }
 
-    static let configurationKeys: Set<String> = ["model", "data", "cache", "max-tokens", "out", "exact-token-by-token", "chunk-size",
+    static let configurationKeys: Set<String> = ["model", "data", "cache", "max-tokens", "repeat", "out", "exact-token-by-token", "chunk-size",
                                                  "positions", "log-format", "resume", "shard", "checkpoint-interval"]
 }

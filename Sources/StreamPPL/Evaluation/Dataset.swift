@@ -22,7 +22,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
 
 /// An ordered list of documents (SPEC §1): a folder of `*.txt`/`*.txt.gz` books in file-name order,
 /// a `.jsonl` file with one `text` per line, or a single text file. Texts are read one at a time,
-/// byte for byte, when the evaluation reaches them.
+/// byte for byte, when the evaluation reaches them. With `repeats` > 1 the documents come round again, numbered
+/// on (document `k * count + i` is document `i`): a stream longer than the corpus, as the paper's 4M-token runs.
 public struct Dataset: Sendable {
     public enum Source: Sendable, Equatable {
         case file(String)
@@ -34,11 +35,15 @@ public struct Dataset: Sendable {
     /// The files the documents come from, in order (each once).
     public let files: [String]
     private let sources: [Source]
+    /// How many times the documents are streamed.
+    public let repeats: Int
 
-    public var documentCount: Int { sources.count }
+    public var documentCount: Int { sources.count * repeats }
 
-    public init(path: String) throws(DatasetError) {
+    public init(path: String, repeats: Int = 1) throws(DatasetError) {
+        precondition(repeats >= 1, "a dataset is read at least once")
         self.path = path
+        self.repeats = repeats
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path: path) }
         if isDirectory.boolValue {
@@ -63,7 +68,7 @@ public struct Dataset: Sendable {
 
     /// The text of document `index`, exactly as stored.
     public func text(ofDocument index: Int) throws(DatasetError) -> String {
-        switch sources[index] {
+        switch sources[index % sources.count] {
         case let .file(file):
             return try Self.decodeUTF8(Self.readBytes(file), path: file)
         case let .jsonlLine(file, line, offset, length):

@@ -13,6 +13,8 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public var caches: [String]
     /// Scored predictions per job; nil for the whole dataset.
     public var maxTokens: Int?
+    /// `--repeat N`: each dataset streamed N times over (nil: once, and absent from older run.json files).
+    public var repeats: Int?
     public var chunkSize: Int
     public var exactTokenByToken: Bool
     public var positions: String
@@ -22,11 +24,12 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public static let defaultData = "datasets/pg19-shakespeare"
 
     public init(model: String = defaultModel, data: [String] = [defaultData], caches: [String] = ["4+1020"], maxTokens: Int? = nil,
-                chunkSize: Int = 256, exactTokenByToken: Bool = false, positions: String = PositionMode.cache.rawValue, logFormat: String = "gz") {
+                repeats: Int? = nil, chunkSize: Int = 256, exactTokenByToken: Bool = false, positions: String = PositionMode.cache.rawValue, logFormat: String = "gz") {
         self.model = model
         self.data = data
         self.caches = caches
         self.maxTokens = maxTokens
+        self.repeats = repeats
         self.chunkSize = chunkSize
         self.exactTokenByToken = exactTokenByToken
         self.positions = positions
@@ -46,6 +49,7 @@ public struct RunSettings: Codable, Equatable, Sendable {
             throw RunSettingsError(reason: "--data '\(duplicate)' is given twice")
         }
         if let maxTokens, maxTokens < 1 { throw RunSettingsError(reason: "--max-tokens must be at least 1, found \(maxTokens)") }
+        if let repeats, repeats < 1 { throw RunSettingsError(reason: "--repeat must be at least 1, found \(repeats)") }
         guard chunkSize >= 1 else { throw RunSettingsError(reason: "--chunk-size must be at least 1, found \(chunkSize)") }
         guard PositionMode(rawValue: positions) != nil else {
             throw RunSettingsError(reason: "--positions must be cache or original, found '\(positions)'")

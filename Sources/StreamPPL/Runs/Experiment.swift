@@ -20,6 +20,8 @@ public struct Experiment: Decodable, Sendable {
     public let data: [String]?
     public let cache: [String]?
     public let maxTokens: Int?
+    /// The corpus streamed this many times over, for a stream longer than it.
+    public let repeats: Int?
     public let chunkSize: Int?
     public let sequences: Int?
     public let length: Int?
@@ -32,6 +34,7 @@ public struct Experiment: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case title, notes, kind, data, cache, sequences, length, tokens
         case maxTokens = "max-tokens"
+        case repeats = "repeat"
         case chunkSize = "chunk-size"
         case cacheSizes = "cache-sizes"
         case recomputeTokens = "recompute-tokens"
@@ -74,6 +77,7 @@ public struct Experiment: Decodable, Sendable {
     }
 
     public func settings(model: String) -> RunSettings {
-        RunSettings(model: model, data: data ?? [RunSettings.defaultData], caches: cache ?? [], maxTokens: maxTokens, chunkSize: chunkSize ?? 256)
+        RunSettings(model: model, data: data ?? [RunSettings.defaultData], caches: cache ?? [], maxTokens: maxTokens, repeats: repeats,
+                    chunkSize: chunkSize ?? 256)
     }
 }

@@ -53,6 +53,29 @@ final class RunCommandTests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/nll.csv.gz.tmp"))
     }
 
+    func testRepeatStreamsTheBooksAgainNumberedOn() throws {
+        let model = try tinyLlama(), books = try twoBooks()
+        let out = try outFolder()
+        let outcome = try run(["run", "--model", model, "--data", books, "--cache", "2+8", "--repeat", "2", "--out", out])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let rows = try lines(ofGzip: out + "/nll.csv.gz").dropFirst().map { $0.split(separator: ",") }
+        XCTAssertEqual(rows.count, 2 * (659 + 719))
+        XCTAssertEqual(Set(rows.map { $0[1] }), ["0", "1", "2", "3"])
+        let firstRound = rows.prefix(659 + 719), secondRound = rows.dropFirst(659 + 719)
+        XCTAssertEqual(secondRound.map { [Int($0[1])! - 2, Int($0[2])!, Int($0[3])!] },
+                       firstRound.map { [Int($0[1])!, Int($0[2])!, Int($0[3])!] }, "the same targets, documents numbered on")
+        XCTAssertEqual(try RunManifest.read(from: out + "/run.json").settings.repeats, 2)
+        XCTAssertTrue(try String(contentsOfFile: out + "/ppl.svg", encoding: .utf8).contains("streamed 2 times over"), "the plot says so")
+
+        let folder = try keep(TemporaryFiles.directory())
+        try Data("model = \"\(model)\"\ndata = \"\(books)\"\ncache = \"2+8\"\nrepeat = 2\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/run.toml"))
+        XCTAssertEqual(try run(["run", "--config", folder + "/run.toml", "--out", folder + "/from-toml"]).status, 0)
+        XCTAssertEqual(try lines(ofGzip: folder + "/from-toml/nll.csv.gz"), try lines(ofGzip: out + "/nll.csv.gz"), "repeat in a settings file")
+        assertOneLineFailure(try run(["run", "--model", model, "--data", books, "--repeat", "0", "--out", try outFolder()]),
+                             mentions: ["--repeat", "0"], "a repeat count below 1")
+    }
+
     func testInterruptLeavesValidPartialFiles() throws {
         let data = try keep(TemporaryFiles.directory()) + "/long.txt"
         try Data(String(repeating: "A long stream of text that will not end soon. ", count: 40_000).utf8).write(to: URL(fileURLWithPath: data))

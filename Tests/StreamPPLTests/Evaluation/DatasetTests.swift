@@ -33,6 +33,15 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try dataset.text(ofDocument: 1), "two")
     }
 
+    func testRepeatedDatasetNumbersTheDocumentsOn() throws {
+        let path = try TemporaryFiles.directory() + "/books.jsonl"
+        try write("{\"text\": \"one\"}\n{\"text\": \"two\"}\n", to: path)
+        let dataset = try Dataset(path: path, repeats: 3)
+        XCTAssertEqual(dataset.documentCount, 6)
+        XCTAssertEqual(try (0 ..< 6).map { try dataset.text(ofDocument: $0) }, ["one", "two", "one", "two", "one", "two"])
+        XCTAssertEqual(dataset.files, [path], "each file is hashed once")
+    }
+
     func testBadInputNamesTheFileAndTheProblem() throws {
         let folder = try TemporaryFiles.directory()
         try write("{\"text\": \"fine\"}\n{\"title\": \"no text\"}\n", to: folder + "/bad.jsonl")
