@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(fig3 fig2)
 
-swift build -c release --product streamppl >/dev/null
+swift build -c release --product streamppl
 streamppl=.build/release/streamppl
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

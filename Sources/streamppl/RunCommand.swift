@@ -78,7 +78,7 @@ struct RunCommand: ParsableCommand {
             let executor = RunExecutor(settings: settings, shard: options.shard, out: options.out,
                                        checkpointInterval: options.checkpointInterval)
             let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
-                + ((settings.repeats ?? 1) > 1 ? " (streamed \(settings.repeats ?? 1) times over)" : "")
+                + (settings.repeatCount > 1 ? " (streamed \(settings.repeatCount) times over)" : "")
             let outcome = try executor.execute(resume: options.resume, title: title, shouldStop: { Interrupt.requested })
             interrupted = !outcome.complete
             if json { print(RunSummary(model: settings.model, modelSHA256: outcome.manifest.model.sha256, results: outcome.results).json(out: options.out)) }

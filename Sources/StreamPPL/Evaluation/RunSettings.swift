@@ -15,6 +15,8 @@ public struct RunSettings: Codable, Equatable, Sendable {
     public var maxTokens: Int?
     /// `--repeat N`: each dataset streamed N times over (nil: once, and absent from older run.json files).
     public var repeats: Int?
+    /// How many times each dataset is streamed.
+    public var repeatCount: Int { repeats ?? 1 }
     public var chunkSize: Int
     public var exactTokenByToken: Bool
     public var positions: String

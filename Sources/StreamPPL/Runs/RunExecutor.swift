@@ -53,7 +53,7 @@ public final class RunExecutor {
         let started = Date()
         try settings.validate()
         let gguf = try GGUFFile(path: settings.model)
-        let datasets = try Dictionary(uniqueKeysWithValues: settings.data.map { ($0, try Dataset(path: $0, repeats: settings.repeats ?? 1)) })
+        let datasets = try Dictionary(uniqueKeysWithValues: settings.data.map { ($0, try Dataset(path: $0, repeats: settings.repeatCount)) })
         let evaluator = Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
         let modelSHA256 = try SHA256.hexDigest(ofFile: settings.model)
         // Per dataset, its files and their hashes.
@@ -137,7 +137,7 @@ public final class RunExecutor {
             // longer stream than the finished once-through job, so it is a job of its own.
             let key = [modelSHA256, job.config.text, job.data] + dataHashes
                 + [String(settings.chunkSize), String(settings.exactTokenByToken), settings.positions]
-                + ((settings.repeats ?? 1) > 1 ? ["repeats \(settings.repeats ?? 1)"] : [])
+                + (settings.repeatCount > 1 ? ["repeats \(settings.repeatCount)"] : [])
             return (store as NSString).appendingPathComponent(String(SHA256.hexDigest(of: Array(key.joined(separator: "\n").utf8)).prefix(24)))
         }
     }
