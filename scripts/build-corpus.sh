@@ -113,7 +113,7 @@ with tarfile.open(sdist, "r:gz") as tar:
         os.makedirs(os.path.join(stage, folder))
         for i, name in enumerate(names):
             raw = tar.extractfile(members[prefix + name]).read()
-            raw.decode("utf-8")  # SPEC §1: documents must be valid UTF-8
+            raw.decode("utf-8")  # METHOD.md §1: documents must be valid UTF-8
             comp = gz(raw)
             if gzip.decompress(comp) != raw:
                 sys.exit(f"{prog}: error: gzip round trip changed {name}")

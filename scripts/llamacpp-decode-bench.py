@@ -3,7 +3,7 @@
 
 A reference point for `streamppl bench`'s token-by-token figure: the same GGUF file, the same thread
 count, the same `S+W` streaming cache (attention sinks + recent window, evicted after every step
-with cache-slot positions, as in ../shared/SPEC.md §2).
+with cache-slot positions, as in METHOD.md §2).
 
 Not a project dependency: it needs llama-cpp-python (see scripts/compare-decode-speed.sh for the
 exact commands that build it into a venv in /tmp). Run it with that venv's python:

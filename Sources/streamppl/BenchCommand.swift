@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
                 "Model load (open, map, dequantize to Float32): \(String(format: "%.2f", loadSeconds)) s  ",
                 "sgemm (OpenBLAS, 256x576 by 576x1536, all cores), measured in this run: **\(String(format: "%.1f", sgemm)) GFLOP/s**", "",
                 "Useful GFLOP/s counts 2 x every weight multiplied per token, the output head per scored token, and q·k, p·v over",
-                "the keys each token may see (SPEC §2); masked work the chunked path also does is not counted.", "",
+                "the keys each token may see (METHOD.md §2); masked work the chunked path also does is not counted.", "",
                 "Each measurement first streams as many predictions as the cache holds (untimed), then times the next ones,",
                 "so full caches are measured in their steady state.", "",
                 "## Chunked path (\(tokens) timed predictions)", "",

@@ -7,7 +7,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Stream datasets through a model under one or more cache configs; write per-token NLLs and summaries.",
         discussion: """
-        Cache configs (SPEC §2): dense | x+y (x attention sinks + y recent tokens) | 0+y (window) | \
+        Cache configs (METHOD.md §2): dense | x+y (x attention sinks + y recent tokens) | 0+y (window) | \
         x"s"+y (x copies of the one-token string s as sinks) | recompute:L | recompute:L/S.
         Each (config, dataset) pair is a job with its own stream. Writes DIR/nll.csv.gz, DIR/summary.csv, DIR/summary.md, \
         DIR/memory.csv, DIR/ppl.svg and DIR/run.json.

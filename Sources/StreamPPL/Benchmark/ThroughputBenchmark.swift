@@ -44,7 +44,7 @@ public struct ThroughputBenchmark {
                                      seconds: seconds, flops: flops)
     }
 
-    /// SPEC §2 `recompute:L` at its steady state: one pass from scratch over `length` tokens per prediction
+    /// METHOD.md §2 `recompute:L` at its steady state: one pass from scratch over `length` tokens per prediction
     /// (logits for the last row only), timed over `repetitions` passes.
     public func measureRecompute(length: Int, repetitions: Int, profile: ForwardProfile? = nil) throws -> ThroughputMeasurement {
         let model = evaluator.model

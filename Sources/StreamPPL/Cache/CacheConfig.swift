@@ -1,4 +1,4 @@
-/// A cache configuration as written on the command line (SPEC §2).
+/// A cache configuration as written on the command line (METHOD.md §2).
 public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
     public enum Policy: Sendable, Equatable {
         /// Never evict.

@@ -1,4 +1,4 @@
-/// The definition of SPEC §2, one token per forward pass: the cache holds slots, the new token takes the
+/// The definition of METHOD.md §2, one token per forward pass: the cache holds slots, the new token takes the
 /// next slot, every key is rotated to its slot index (or its original position) at every step, and after
 /// the step the oldest non-sink slot is evicted while more than `sinks + window` remain.
 /// It is the reference the chunked `StreamingCache` is tested against, so it shares none of its indexing.

@@ -7,7 +7,7 @@ public protocol KVCache: AnyObject {
     /// each token's attention output. Shapes: queries/output (count, heads*headSize), keys/values (count, kvHeads*headSize).
     func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
                 count: Int, output: UnsafeMutablePointer<Float>)
-    /// The `count` tokens have gone through every layer; eviction applies from here on (SPEC §2: after each step).
+    /// The `count` tokens have gone through every layer; eviction applies from here on (METHOD.md §2: after each step).
     func commit(count: Int)
 }
 
@@ -32,7 +32,7 @@ public struct AttentionShape: Sendable, Equatable {
     public var scale: Float { 1 / Float(headSize).squareRoot() }
 }
 
-/// Which positions rotary embedding sees (SPEC §2).
+/// Which positions rotary embedding sees (METHOD.md §2).
 public enum PositionMode: String, Sendable, CaseIterable {
     /// Each key at the rank of its slot in the cache, the query at the next slot: the paper's method.
     case cache
@@ -40,7 +40,7 @@ public enum PositionMode: String, Sendable, CaseIterable {
     case original
 }
 
-/// Which fed tokens token `index` of the stream attends to under `sinks + window` (SPEC §2):
+/// Which fed tokens token `index` of the stream attends to under `sinks + window` (METHOD.md §2):
 /// A(i) = { j <= i : j < sinks or j >= i - window }; `window == nil` is dense.
 struct VisibleKeys: Equatable {
     let sinkCount: Int       // keys 0..<sinkCount

@@ -1,5 +1,5 @@
 /// What a cache holds between two forward passes, in slot order: all a resumed run needs to continue with
-/// exactly the keys and values it had, since A(i) of every later token (SPEC §2) draws only on these.
+/// exactly the keys and values it had, since A(i) of every later token (METHOD.md §2) draws only on these.
 public struct KVCacheSnapshot: Sendable, Equatable {
     /// Tokens fed so far.
     public var fedCount: Int
@@ -17,7 +17,7 @@ public struct KVCacheSnapshot: Sendable, Equatable {
         self.values = values
     }
 
-    /// The stream indices a cache keeps after `fedCount` tokens under `sinks` + `window` (SPEC §2's eviction):
+    /// The stream indices a cache keeps after `fedCount` tokens under `sinks` + `window` (METHOD.md §2's eviction):
     /// the sinks and the window the next token sees.
     static func keptIndices(fedCount: Int, sinks: Int, window: Int?) -> [Int] {
         let windowStart = max(sinks, window.map { fedCount - $0 } ?? sinks)

@@ -7,10 +7,10 @@ import Darwin
 #endif
 
 /// The chunked cache: attention sinks plus a rolling window (or everything, when `window` is nil),
-/// evaluated many tokens per forward pass with the mask of SPEC §2 instead of one eviction per token.
+/// evaluated many tokens per forward pass with the mask of METHOD.md §2 instead of one eviction per token.
 ///
 /// A token's keys and values never change once computed, so feeding a chunk of tokens with each query
-/// restricted to its own A(i) gives the token-by-token numbers (SPEC §3). Keys are stored before rotary
+/// restricted to its own A(i) gives the token-by-token numbers (METHOD.md §3). Keys are stored before rotary
 /// embedding; per pass, the window keys are rotated to their offset from the oldest key the chunk needs,
 /// so the rotary angles depend on distances inside the cache, never on how far into the stream we are.
 public final class StreamingCache: ResumableCache {

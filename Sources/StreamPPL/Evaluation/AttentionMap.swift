@@ -12,7 +12,7 @@ public enum AttentionMapError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The sequences of the paper's Figure 2: `count` non-overlapping windows of `length` consecutive tokens of the
-/// dataset's token stream (SPEC §1, the fed tokens: documents in order, each without its last token), starting
+/// dataset's token stream (METHOD.md §1, the fed tokens: documents in order, each without its last token), starting
 /// at evenly spaced offsets over the first `spannedTokens` tokens, so they come from many places of the data
 /// rather than all from the first book's front matter.
 public struct AttentionSequences: Sendable, Equatable {

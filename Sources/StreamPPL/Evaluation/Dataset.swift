@@ -20,7 +20,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// An ordered list of documents (SPEC §1): a folder of `*.txt`/`*.txt.gz` books in file-name order,
+/// An ordered list of documents (METHOD.md §1): a folder of `*.txt`/`*.txt.gz` books in file-name order,
 /// a `.jsonl` file with one `text` per line, or a single text file. Texts are read one at a time,
 /// byte for byte, when the evaluation reaches them. With `repeats` > 1 the documents come round again, numbered
 /// on (document `k * count + i` is document `i`): a stream longer than the corpus, as the paper's 4M-token runs.

@@ -41,7 +41,7 @@ public struct EvaluationOptions: Sendable {
     public var maxPredictions: Int
     /// Tokens per forward pass on the chunked path.
     public var chunkSize: Int
-    /// Feed one token per forward pass through `ExactCache`, the definition of SPEC §2.
+    /// Feed one token per forward pass through `ExactCache`, the definition of METHOD.md §2.
     public var exactTokenByToken: Bool
     public var positions: PositionMode
     /// Collects time per operation when set (`bench`).
@@ -145,7 +145,7 @@ public final class Evaluator {
         }
     }
 
-    /// SPEC §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
+    /// METHOD.md §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
     /// fed tokens (positions from 0) scores the last `stride` predictions.
     private func recompute(length: Int, stride: Int, history: [Int32], stream: inout TokenStream, exact: Bool, shape: AttentionShape,
                            rotary: RotaryEmbedding, state: ForwardState, shouldStop: () -> Bool,

@@ -3,7 +3,7 @@ public struct FedToken: Sendable, Equatable {
     public let token: Int32
     public let target: Target?
 
-    /// The token that follows in the same document: SPEC §1 scores NLL(token i+1) when token i is fed.
+    /// The token that follows in the same document: METHOD.md §1 scores NLL(token i+1) when token i is fed.
     public struct Target: Sendable, Equatable {
         public let document: Int
         public let position: Int   // the target's index within its document
@@ -11,7 +11,7 @@ public struct FedToken: Sendable, Equatable {
     }
 }
 
-/// The fed tokens of a whole dataset in order (SPEC §1): each document tokenized on its own when reached,
+/// The fed tokens of a whole dataset in order (METHOD.md §1): each document tokenized on its own when reached,
 /// its tokens 0..n-2 fed with targets 1..n-1, optionally preceded by an unscored sink prefix.
 /// Stops after `maxPredictions` targets.
 public struct TokenStream: IteratorProtocol {

@@ -86,7 +86,7 @@ enum LinearAlgebra {
         for i in 0 ..< count { scores[i] *= inverse }
     }
 
-    /// -log softmax(logits)[target], with the normalizer accumulated in Float64 (SPEC §1).
+    /// -log softmax(logits)[target], with the normalizer accumulated in Float64 (METHOD.md §1).
     static func negativeLogLikelihood(logits: UnsafePointer<Float>, count: Int, target: Int) -> Double {
         let maximum = VectorMath.maximum(logits, count: count)
         return log(VectorMath.sumOfExponentials(logits, count: count, shift: maximum)) + Double(maximum) - Double(logits[target])

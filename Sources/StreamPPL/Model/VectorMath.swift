@@ -46,7 +46,7 @@ enum VectorMath {
         return sum
     }
 
-    /// Σ exp(values[i] - shift) in Float64 (the NLL normalizer, SPEC §1), without storing the exponentials.
+    /// Σ exp(values[i] - shift) in Float64 (the NLL normalizer, METHOD.md §1), without storing the exponentials.
     static func sumOfExponentials(_ values: UnsafePointer<Float>, count: Int, shift: Float) -> Double {
         var total: Double = 0
         var i = 0

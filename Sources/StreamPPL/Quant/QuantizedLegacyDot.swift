@@ -88,7 +88,7 @@ extension QuantizedDot {
             let w0 = bytes8(block, 4), w1 = bytes8(block, 12)
             // Each weight exactly as `dequantize` makes it (d·q, then + m, two roundings), not the cheaper
             // d·Σq·x + m·Σx: where window attention has collapsed, that rounding difference was amplified to
-            // 2e-3 in an NLL, past SPEC §3's bar between the token-by-token and the chunked path.
+            // 2e-3 in an NLL, past METHOD.md §3's bar between the token-by-token and the chunked path.
             madd(&acc0, float8(w0 & 15) * d + m, load8(xb, 0))
             madd(&acc1, float8(w1 & 15) * d + m, load8(xb, 8))
             madd(&acc0, float8(w0 &>> 4) * d + m, load8(xb, 16))

@@ -1,7 +1,7 @@
 import CZlib
 import Foundation
 
-/// The per-token log of SPEC §4: `config,doc,position,token,nll`, gzip-compressed (`nll.csv.gz`) or plain
+/// The per-token log of METHOD.md §4: `config,doc,position,token,nll`, gzip-compressed (`nll.csv.gz`) or plain
 /// (`nll.csv`), with a last column `data` when the run covers several datasets. Built from the jobs' own logs
 /// in job order; it goes to a temporary file and `finish` renames it into place, so a reader never sees half a
 /// log. The same rows always give the same bytes (gzip header without a time stamp, fixed flush points), which

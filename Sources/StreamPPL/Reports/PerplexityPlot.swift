@@ -1,4 +1,4 @@
-/// SPEC §4 / the paper's Figure 3: log-perplexity against position in the stream, one line per config,
+/// METHOD.md §4 / the paper's Figure 3: log-perplexity against position in the stream, one line per config,
 /// each point the mean NLL of a moving window of predictions.
 public enum PerplexityPlot {
     /// `window` predictions per moving average (rounded to whole statistics blocks).

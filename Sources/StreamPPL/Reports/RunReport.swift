@@ -19,7 +19,7 @@ public struct JobReport: Sendable {
     }
 }
 
-/// Writes a run's outputs (SPEC §4) from its jobs' logs, in job order: `nll.csv.gz` (or `nll.csv`), `summary.csv`,
+/// Writes a run's outputs (METHOD.md §4) from its jobs' logs, in job order: `nll.csv.gz` (or `nll.csv`), `summary.csv`,
 /// `summary.md`, `memory.csv`, `ppl.svg`, `memory.svg`. The statistics are read back from the logs, so a run, a resumed run and
 /// merged shards all get theirs from the same rows in the same order.
 public enum RunReport {

@@ -27,7 +27,7 @@ public struct ConfigResult: Sendable {
     public var tokensPerSecond: Double { seconds > 0 ? Double(statistics.count) / seconds : .nan }
 }
 
-/// `summary.csv` and `summary.md` (SPEC §4): one row per (config, dataset).
+/// `summary.csv` and `summary.md` (METHOD.md §4): one row per (config, dataset).
 public struct RunSummary: Sendable {
     public let model: String
     public let modelSHA256: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Carries out a run: its (config x dataset) jobs, or one shard of them, each in a job folder of its own
-/// (`EvaluationJob`), then the outputs of SPEC §4 and `run.json` in `out`.
+/// (`EvaluationJob`), then the outputs of METHOD.md §4 and `run.json` in `out`.
 ///
 /// Job folders live in `out/.streamppl/` (removed once every job has finished) or, for `reproduce`, in a
 /// shared store where a finished job is kept and serves any later run that needs a prefix of its stream.

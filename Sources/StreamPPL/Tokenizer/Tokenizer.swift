@@ -158,7 +158,7 @@ public struct Tokenizer: Sendable {
         }
     }
 
-    /// A document's tokens as SPEC §1 feeds them: BOS first when the model adds one, then `encode`.
+    /// A document's tokens as METHOD.md §1 feeds them: BOS first when the model adds one, then `encode`.
     public func encodeDocument(_ text: String) -> [Int32] {
         guard addsBOS, let bosID else { return encode(text) }
         return [bosID] + encode(text)

@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 @testable import StreamPPL
 
-/// `streamppl run` end to end on the tiny model: the SPEC §4 outputs, and Ctrl-C leaving valid partial files.
+/// `streamppl run` end to end on the tiny model: the METHOD.md §4 outputs, and Ctrl-C leaving valid partial files.
 final class RunCommandTests: CLITestCase {
     /// Two books, one gzipped: "doc" 0 and 1 in file-name order.
     func twoBooks() throws -> String {

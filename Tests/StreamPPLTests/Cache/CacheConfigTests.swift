@@ -1,7 +1,7 @@
 import XCTest
 @testable import StreamPPL
 
-/// SPEC §2 cache config strings: what parses to what, and a clear one-line message for each bad one.
+/// METHOD.md §2 cache config strings: what parses to what, and a clear one-line message for each bad one.
 final class CacheConfigTests: XCTestCase {
     func testValidConfigs() throws {
         let cases: [(String, CacheConfig.Policy)] = [

@@ -1,7 +1,7 @@
 import XCTest
 @testable import StreamPPL
 
-/// SPEC §3: the chunked cache must give the token-by-token definition's numbers for every policy.
+/// METHOD.md §3: the chunked cache must give the token-by-token definition's numbers for every policy.
 final class ChunkedVersusExactTests: XCTestCase {
     /// NLL of each next token when `tokens` are fed `passSize` at a time through `cache`.
     static func nlls(model: LlamaModel, cache: KVCache, tokens: [Int32], passSize: Int) -> [Double] {

@@ -4,7 +4,7 @@ import XCTest
 
 /// The sequences of Figure 2 and the averaging of their attention.
 final class AttentionMapTests: XCTestCase {
-    /// Two books whose fed tokens (SPEC §1: each without its last token) are "abcdefghi" and "012345678"
+    /// Two books whose fed tokens (METHOD.md §1: each without its last token) are "abcdefghi" and "012345678"
     /// in the byte-level tiny vocabulary.
     func twoBooks() throws -> (Dataset, Tokenizer) {
         let folder = try TemporaryFiles.directory()

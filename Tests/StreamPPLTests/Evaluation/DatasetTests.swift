@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 @testable import StreamPPL
 
-/// SPEC §1: what a dataset is and how its documents are read.
+/// METHOD.md §1: what a dataset is and how its documents are read.
 final class DatasetTests: XCTestCase {
     func write(_ text: String, to path: String) throws {
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
@@ -59,7 +59,7 @@ final class DatasetTests: XCTestCase {
         XCTAssertThrowsError(try Dataset(path: empty)) { XCTAssertEqual($0 as? DatasetError, .empty(path: empty)) }
     }
 
-    /// SPEC §1: token 0 of a document is never a target, its last token is never fed, and a sink prefix is unscored.
+    /// METHOD.md §1: token 0 of a document is never a target, its last token is never fed, and a sink prefix is unscored.
     func testTokenStreamFeedsAllButTheLastTokenOfEachDocument() throws {
         let folder = try TemporaryFiles.directory()
         try write("abc", to: folder + "/1.txt")

@@ -59,7 +59,7 @@ final class ReferenceFixtureTests: XCTestCase {
         }
     }
 
-    /// SPEC §1: documents tokenized on their own, the cache carried over, first token never a target.
+    /// METHOD.md §1: documents tokenized on their own, the cache carried over, first token never a target.
     func testMultiDocumentStreamMatchesTheNumPyReference() throws {
         let lines = try String(contentsOfFile: TestPaths.fixture("multidoc/expected.s4r60.1000.csv"), encoding: .utf8)
             .split(whereSeparator: \.isNewline).dropFirst()

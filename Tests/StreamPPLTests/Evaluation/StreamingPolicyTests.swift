@@ -1,7 +1,7 @@
 import XCTest
 @testable import StreamPPL
 
-/// Every cache policy of SPEC §2 on SmolLM2: the chunked path equals the token-by-token definition, and
+/// Every cache policy of METHOD.md §2 on SmolLM2: the chunked path equals the token-by-token definition, and
 /// the sink prefix changes what is attended to, never what is scored.
 final class StreamingPolicyTests: XCTestCase {
     /// Small windows so that eviction starts early and the stream crosses from one book into the next.
