@@ -1,5 +1,5 @@
-import CBLAS
 import Dispatch
+import StreamPPLKernels
 
 /// The machine's single-precision matrix-multiply throughput through the same OpenBLAS, on a product
 /// shaped like the model's (a chunk of tokens times a feed-forward weight), so `bench` can say how

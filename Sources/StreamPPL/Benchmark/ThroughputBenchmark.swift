@@ -1,4 +1,5 @@
 import Dispatch
+import StreamPPLKernels
 
 /// One timed evaluation: how many predictions per second, and how many useful GFLOP/s that is.
 public struct ThroughputMeasurement: Sendable {

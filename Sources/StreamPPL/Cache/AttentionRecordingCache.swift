@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// Dense causal attention over one short sequence that keeps every head's softmax probabilities, for the
 /// attention maps of the paper's Figure 2.
 ///
@@ -12,52 +14,36 @@ public final class AttentionRecordingCache: KVCache {
 
     private let probabilities: [FloatBuffer]  // per layer (heads, count, count); row t is 0 beyond column t
     private let rotatedKeys = FloatBuffer()   // (count, kvWidth)
-    private let query = FloatBuffer()         // (queryWidth)
+    private let rotatedQueries = FloatBuffer()  // (count, queryWidth)
+    private var causal: [Range<Int>] = []       // token t sees tokens 0...t
 
     public init(shape: AttentionShape, rotary: RotaryEmbedding) {
         self.shape = shape
         self.rotary = rotary
         probabilities = (0 ..< shape.layers).map { _ in FloatBuffer() }
-        query.reserve(shape.queryWidth)
     }
 
     public func prepare(count: Int) {
         self.count = count
         rotary.reserve(positions: count)
         rotatedKeys.reserve(count * shape.keyValueWidth)
-        for buffer in probabilities {
-            buffer.reserve(shape.heads * count * count)
-            buffer.pointer.update(repeating: 0, count: shape.heads * count * count)
-        }
+        rotatedQueries.reserve(count * shape.queryWidth)
+        causal = (0 ..< count).map { 0 ..< $0 + 1 }
+        for buffer in probabilities { buffer.reserve(shape.heads * count * count) }
     }
 
     public func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
                        count: Int, output: UnsafeMutablePointer<Float>) {
         precondition(count == self.count, "the recording cache was prepared for \(self.count) tokens, got \(count)")
-        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth, headSize = shape.headSize
+        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth
         for position in 0 ..< count {
             rotary.rotate(keys + position * kvWidth, into: rotatedKeys.pointer + position * kvWidth,
                           headCount: shape.keyValueHeads, position: position)
+            rotary.rotate(queries + position * qWidth, into: rotatedQueries.pointer + position * qWidth, headCount: shape.heads, position: position)
         }
-        for position in 0 ..< count {
-            rotary.rotate(queries + position * qWidth, into: query.pointer, headCount: shape.heads, position: position)
-            for head in 0 ..< shape.heads {
-                let group = head / shape.groupSize
-                let q = query.pointer + head * headSize
-                let row = probabilities[layer].pointer + (head * count + position) * count
-                for key in 0 ... position {
-                    row[key] = shape.scale * LinearAlgebra.dot(q, rotatedKeys.pointer + key * kvWidth + group * headSize, count: headSize)
-                }
-                LinearAlgebra.softmax(row, count: position + 1)
-                let out = output + position * qWidth + head * headSize
-                out.update(repeating: 0, count: headSize)
-                for key in 0 ... position {
-                    let value = values + key * kvWidth + group * headSize
-                    let p = row[key]
-                    for d in 0 ..< headSize { out[d] += p * value[d] }
-                }
-            }
-        }
+        let segment = AttentionSegment(queries: rotatedQueries.pointer, keys: rotatedKeys.pointer, values: values, count: count,
+                                       visible: causal, probabilities: probabilities[layer].pointer, products: .matrix)
+        Attention.attend([segment], rows: count, shape: shape, output: output)
     }
 
     public func commit(count: Int) {}

@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// The definition of METHOD.md §2, one token per forward pass: the cache holds slots, the new token takes the
 /// next slot, every key is rotated to its slot index (or its original position) at every step, and after
 /// the step the oldest non-sink slot is evicted while more than `sinks + window` remain.
@@ -23,9 +25,9 @@ public final class ExactCache: ResumableCache {
 
     /// Physical row of each slot this step (the new token's last), the same for every layer.
     private var slotRows: [Int] = []
-    private let rotatedKeys = FloatBuffer()    // (slots, kvWidth)
+    private let rotatedKeys = FloatBuffer()    // (slots, kvWidth), in physical row order
     private let query = FloatBuffer()          // (heads * headSize)
-    private let weights = FloatBuffer()        // (slots)
+    private let weights = FloatBuffer()        // (heads, slots)
 
     public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
         self.shape = shape
@@ -56,7 +58,7 @@ public final class ExactCache: ResumableCache {
 
     public func attend(layer: Int, queries: UnsafeMutablePointer<Float>, keys newKeys: UnsafePointer<Float>,
                        values newValues: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>) {
-        let kvWidth = shape.keyValueWidth, headSize = shape.headSize
+        let kvWidth = shape.keyValueWidth
         // The new token takes the next slot and attends to itself too.
         let slotCount = slotRows.count
         let newRow = slotRows[slotCount - 1]
@@ -67,28 +69,18 @@ public final class ExactCache: ResumableCache {
 
         rotary.reserve(positions: slotCount)
         rotatedKeys.reserve(slotCount * kvWidth)
-        weights.reserve(slotCount)
+        weights.reserve(shape.heads * slotCount)
+        // Slots fill physical rows 0..<slotCount (see `restore`), so the keys are rotated into the same rows
+        // as their values and one segment in row order covers them all.
         for slot in 0 ..< slotCount {
-            rotary.rotate(keys[layer].pointer + slotRows[slot] * kvWidth, into: rotatedKeys.pointer + slot * kvWidth,
+            let row = slotRows[slot]
+            rotary.rotate(keys[layer].pointer + row * kvWidth, into: rotatedKeys.pointer + row * kvWidth,
                           headCount: shape.keyValueHeads, position: position(ofSlot: slot))
         }
         rotary.rotate(queries, into: query.pointer, headCount: shape.heads, position: position(ofSlot: slotCount - 1))
-
-        for head in 0 ..< shape.heads {
-            let group = head / shape.groupSize
-            let q = query.pointer + head * headSize
-            for slot in 0 ..< slotCount {
-                weights.pointer[slot] = shape.scale * LinearAlgebra.dot(q, rotatedKeys.pointer + slot * kvWidth + group * headSize, count: headSize)
-            }
-            LinearAlgebra.softmax(weights.pointer, count: slotCount)
-            let out = output + head * headSize
-            out.update(repeating: 0, count: headSize)
-            for slot in 0 ..< slotCount {
-                let value = values[layer].pointer + slotRows[slot] * kvWidth + group * headSize
-                let p = weights.pointer[slot]
-                for d in 0 ..< headSize { out[d] += p * value[d] }
-            }
-        }
+        let segment = AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer, values: values[layer].pointer, count: slotCount,
+                                       visible: [0 ..< slotCount], probabilities: weights.pointer, products: .vector)
+        Attention.attend([segment], rows: 1, shape: shape, output: output)
     }
 
     public func commit(count: Int) {
@@ -111,21 +103,30 @@ public final class ExactCache: ResumableCache {
                                keys: keys.map(slots), values: values.map(slots))
     }
 
+    /// Puts every token back in the physical row it had in the run that saved the snapshot (sinks in order, then
+    /// ring token k at ring row k mod capacity), so a resumed run adds up its attention in the same order.
     public func restore(_ snapshot: KVCacheSnapshot) -> Bool {
         guard snapshot.fits(shape, sinks: sinks, window: window) else { return false }
         let width = shape.keyValueWidth
         let slotCount = snapshot.streamIndices.count
         sinkCount = min(sinks, snapshot.fedCount)
         ringCount = slotCount - sinkCount
-        ringStart = 0
         fedCount = snapshot.fedCount
         // The ring must also hold the token of the next step.
         while ringCount >= ringCapacity { ringCapacity *= 2 }
-        streamIndices = snapshot.streamIndices + Array(repeating: 0, count: sinks + ringCapacity - slotCount)
+        // Ring tokens fill the ring in feed order; every eviction advances its start by one.
+        ringStart = (fedCount - sinkCount - ringCount) % ringCapacity
+        let rows = snapshot.streamIndices.map { $0 < sinks ? $0 : sinks + ($0 - sinks) % ringCapacity }
+        streamIndices = Array(repeating: 0, count: sinks + ringCapacity)
+        for (slot, row) in rows.enumerated() { streamIndices[row] = snapshot.streamIndices[slot] }
         for layer in 0 ..< shape.layers {
             for (buffer, source) in [(keys[layer], snapshot.keys[layer]), (values[layer], snapshot.values[layer])] {
                 buffer.reserve((sinks + ringCapacity) * width)
-                source.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: slotCount * width) }
+                source.withUnsafeBufferPointer { slots in
+                    for (slot, row) in rows.enumerated() {
+                        (buffer.pointer + row * width).update(from: slots.baseAddress! + slot * width, count: width)
+                    }
+                }
             }
         }
         return true

@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// Stores the keys and values of the tokens fed so far and decides what each new token attends to.
 /// The model hands it each layer's fresh projections; eviction and positions are the cache's business.
 public protocol KVCache: AnyObject {
@@ -11,25 +13,10 @@ public protocol KVCache: AnyObject {
     func commit(count: Int)
 }
 
-/// The dimensions a cache needs to know.
-public struct AttentionShape: Sendable, Equatable {
-    public let layers: Int
-    public let heads: Int
-    public let keyValueHeads: Int
-    public let headSize: Int
-
+extension AttentionShape {
     public init(config: ModelConfig) {
-        layers = config.layerCount
-        heads = config.headCount
-        keyValueHeads = config.keyValueHeadCount
-        headSize = config.headSize
+        self.init(layers: config.layerCount, heads: config.headCount, keyValueHeads: config.keyValueHeadCount, headSize: config.headSize)
     }
-
-    public var queryWidth: Int { heads * headSize }
-    public var keyValueWidth: Int { keyValueHeads * headSize }
-    /// Query heads that share one key/value head (grouped-query attention).
-    public var groupSize: Int { heads / keyValueHeads }
-    public var scale: Float { 1 / Float(headSize).squareRoot() }
 }
 
 /// Which positions rotary embedding sees (METHOD.md §2).

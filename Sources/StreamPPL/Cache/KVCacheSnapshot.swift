@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// What a cache holds between two forward passes, in slot order: all a resumed run needs to continue with
 /// exactly the keys and values it had, since A(i) of every later token (METHOD.md §2) draws only on these.
 public struct KVCacheSnapshot: Sendable, Equatable {

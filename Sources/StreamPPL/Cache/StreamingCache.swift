@@ -1,5 +1,4 @@
-import CBLAS
-import Dispatch
+import StreamPPLKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,6 +33,8 @@ public final class StreamingCache: ResumableCache {
     private var passCount = 0
     private var passWindowStart = 0
     private var visible: [VisibleKeys] = []
+    private var visibleSinks: [Range<Int>] = []    // per query of the pass: its sink keys
+    private var visibleWindow: [Range<Int>] = []   // per query of the pass: its keys among the pass's window keys
 
     // Scratch, reused across passes.
     private let rotatedWindowKeys = FloatBuffer()  // (window keys of the pass, kvWidth)
@@ -41,7 +42,7 @@ public final class StreamingCache: ResumableCache {
     private let windowQueries = FloatBuffer()      // (count, queryWidth)
     private let sinkQueries = FloatBuffer()        // (count, queryWidth)
     private let scores = FloatBuffer()             // (heads, count, window keys of the pass)
-    private let sinkScores = FloatBuffer()         // (heads, count, sinks)
+    private let sinkScores = FloatBuffer()         // (heads, count, sink keys of the pass)
 
     public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
         self.shape = shape
@@ -103,6 +104,11 @@ public final class StreamingCache: ResumableCache {
         passCount = count
         visible = (0 ..< count).map { VisibleKeys(index: passStart + $0, sinks: sinks, window: window) }
         passWindowStart = visible.first?.windowStart ?? sinks
+        visibleSinks = visible.map { 0 ..< $0.sinkCount }
+        visibleWindow = visible.map { keys in
+            let first = keys.windowStart - passWindowStart
+            return first ..< first + keys.windowCount
+        }
         // Drop the window rows no query of this pass can see, then make room for the pass's own tokens.
         let end = passStart + count
         let neededRows = max(0, end - passWindowStart)
@@ -163,60 +169,11 @@ public final class StreamingCache: ResumableCache {
             }
         }
 
-        // Heads are independent: split them, and each head's queries in two, across the cores.
-        let rowBlocks = count >= 32 ? 2 : 1
-        LinearAlgebra.singleThreadedBLAS
-        DispatchQueue.concurrentPerform(iterations: shape.heads * rowBlocks) { task in
-            let head = task / rowBlocks, block = task % rowBlocks
-            let rows = count * block / rowBlocks ..< count * (block + 1) / rowBlocks
-            attendHead(head, rows: rows, layer: layer, windowKeyCount: windowKeyCount, windowValues: windowValueSource,
-                       scores: scores.pointer + head * count * windowKeyCount, output: output)
-        }
-    }
-
-    /// Attention of one query head for the pass rows `rows`, into `output` (count, queryWidth).
-    private func attendHead(_ head: Int, rows: Range<Int>, layer: Int, windowKeyCount: Int, windowValues: UnsafePointer<Float>,
-                            scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth, headSize = shape.headSize
-        let group = head / shape.groupSize
-        let rowCount = Int32(rows.count), first = rows.lowerBound
-        let headOutput = output + head * headSize + first * qWidth
-        let rowScores = scores + first * windowKeyCount
-        if windowKeyCount > 0 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rowCount, Int32(windowKeyCount), Int32(headSize),
-                        shape.scale, windowQueries.pointer + first * qWidth + head * headSize, Int32(qWidth),
-                        rotatedWindowKeys.pointer + group * headSize, Int32(kvWidth),
-                        0, rowScores, Int32(windowKeyCount))
-        }
-        let sinkStride = max(sinks, 1)
-        for t in rows {
-            let keysOfT = visible[t]
-            let sinkRow = sinkScores.pointer + (head * passCount + t) * sinkStride
-            let sinkQuery = sinkQueries.pointer + t * qWidth + head * headSize
-            for j in 0 ..< keysOfT.sinkCount {
-                sinkRow[j] = shape.scale * LinearAlgebra.dot(sinkQuery, rotatedSinkKeys.pointer + j * kvWidth + group * headSize, count: headSize)
-            }
-            let firstKey = keysOfT.windowStart - passWindowStart
-            Self.maskedSoftmax(sinkScores: sinkRow, sinkCount: keysOfT.sinkCount, windowScores: scores + t * windowKeyCount,
-                               windowCount: windowKeyCount, visible: firstKey ..< firstKey + keysOfT.windowCount)
-        }
-        if windowKeyCount > 0 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rowCount, Int32(headSize), Int32(windowKeyCount),
-                        1, rowScores, Int32(windowKeyCount), windowValues + group * headSize, Int32(kvWidth),
-                        0, headOutput, Int32(qWidth))
-        } else {
-            for t in 0 ..< rows.count { (headOutput + t * qWidth).update(repeating: 0, count: headSize) }
-        }
-        for t in rows {
-            let keysOfT = visible[t]
-            let sinkRow = sinkScores.pointer + (head * passCount + t) * sinkStride
-            let out = output + t * qWidth + head * headSize
-            for j in 0 ..< keysOfT.sinkCount {
-                let value = sinkValues[layer].pointer + j * kvWidth + group * headSize
-                let p = sinkRow[j]
-                for d in 0 ..< headSize { out[d] += p * value[d] }
-            }
-        }
+        let sinkSegment = AttentionSegment(queries: sinkQueries.pointer, keys: rotatedSinks, values: sinkValues[layer].pointer,
+                                           count: sinkKeyCount, visible: visibleSinks, probabilities: sinkScores.pointer, products: .vector)
+        let windowSegment = AttentionSegment(queries: windowQueries.pointer, keys: rotatedWindow, values: windowValueSource,
+                                             count: windowKeyCount, visible: visibleWindow, probabilities: scores.pointer, products: .matrix)
+        Attention.attend([sinkSegment, windowSegment], rows: count, shape: shape, output: output)
     }
 
     private func store(layer: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int) {
@@ -229,20 +186,5 @@ public final class StreamingCache: ResumableCache {
             keyRow.update(from: keys + t * width, count: width)
             valueRow.update(from: values + t * width, count: width)
         }
-    }
-
-    /// Softmax over the visible sink scores and the visible part of a window row; invisible window
-    /// entries become 0 so the value product can run over the whole row.
-    private static func maskedSoftmax(sinkScores: UnsafeMutablePointer<Float>, sinkCount: Int,
-                                      windowScores: UnsafeMutablePointer<Float>, windowCount: Int, visible range: Range<Int>) {
-        var maximum = VectorMath.maximum(windowScores + range.lowerBound, count: range.count)
-        for j in 0 ..< sinkCount { maximum = max(maximum, sinkScores[j]) }
-        let total = VectorMath.exponentiate(sinkScores, count: sinkCount, shift: maximum)
-            + VectorMath.exponentiate(windowScores + range.lowerBound, count: range.count, shift: maximum)
-        let inverse = 1 / total
-        for j in 0 ..< sinkCount { sinkScores[j] *= inverse }
-        windowScores.update(repeating: 0, count: range.lowerBound)
-        for j in range { windowScores[j] *= inverse }
-        (windowScores + range.upperBound).update(repeating: 0, count: windowCount - range.upperBound)
     }
 }

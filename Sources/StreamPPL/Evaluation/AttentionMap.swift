@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// Why no attention map could be measured.
 public enum AttentionMapError: Error, CustomStringConvertible, Equatable {
     case tooFewTokens(path: String, found: Int, sequences: Int, length: Int)

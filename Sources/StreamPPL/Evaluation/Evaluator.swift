@@ -1,4 +1,5 @@
 import Dispatch
+import StreamPPLKernels
 
 /// One scored prediction: the NLL of `target.token` given everything the cache let the model see.
 public struct Prediction: Sendable, Equatable {

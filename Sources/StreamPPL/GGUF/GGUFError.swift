@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// Why a GGUF file could not be read. Every message names the file, what was found and what was expected.
 public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)

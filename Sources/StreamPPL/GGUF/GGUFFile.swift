@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// Where one tensor's data lies in a GGUF file. `dimensions` is ggml's `ne`: the fastest-varying first,
 /// so a weight matrix of `rows x columns` is stored as `[columns, rows]`.
 public struct GGUFTensorInfo: Sendable, Equatable {

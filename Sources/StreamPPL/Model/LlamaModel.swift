@@ -1,3 +1,5 @@
+import StreamPPLKernels
+
 /// The activations of one forward pass, allocated once for up to `capacity` tokens per pass.
 public final class ForwardState {
     public let capacity: Int
@@ -77,24 +79,24 @@ public final class LlamaModel: @unchecked Sendable {
         for (index, layer) in weights.layers.enumerated() {
             normalize(layer.attentionNorm)
             timed(.projections) {
-                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.query, into: state.queries.values)
-                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.key, into: state.keys.values)
-                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.value, into: state.values.values)
+                layer.query.multiply(state.normed.values, rows: count, into: state.queries.values)
+                layer.key.multiply(state.normed.values, rows: count, into: state.keys.values)
+                layer.value.multiply(state.normed.values, rows: count, into: state.values.values)
             }
             timed(.attention) {
                 cache.attend(layer: index, queries: state.queries.values, keys: state.keys.values, values: state.values.values,
                              count: count, output: state.attention.values)
             }
             timed(.outputProjection) {
-                LinearAlgebra.multiply(state.attention.values, rows: count, by: layer.attentionOutput, into: state.projected.values)
+                layer.attentionOutput.multiply(state.attention.values, rows: count, into: state.projected.values)
                 LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
             }
             normalize(layer.feedForwardNorm)
             timed(.feedForward) {
-                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.gate, into: state.gate.values)
-                LinearAlgebra.multiply(state.normed.values, rows: count, by: layer.up, into: state.up.values)
+                layer.gate.multiply(state.normed.values, rows: count, into: state.gate.values)
+                layer.up.multiply(state.normed.values, rows: count, into: state.up.values)
                 LinearAlgebra.swiGLU(gate: state.gate.values, up: state.up.values, count: count * width)
-                LinearAlgebra.multiply(state.gate.values, rows: count, by: layer.down, into: state.projected.values)
+                layer.down.multiply(state.gate.values, rows: count, into: state.projected.values)
                 LinearAlgebra.add(state.projected.values, into: state.hidden.values, count: count * dim)
             }
         }
@@ -106,7 +108,19 @@ public final class LlamaModel: @unchecked Sendable {
         timed(.logits) {
             LinearAlgebra.rmsNorm(state.hidden.row(first), rows: logitRows.count, width: dim, weight: weights.outputNorm.values,
                                   epsilon: config.normEpsilon, into: state.normed.row(first))
-            LinearAlgebra.multiply(state.normed.row(first), rows: logitRows.count, by: weights.output, into: state.logits.values)
+            weights.output.multiply(state.normed.row(first), rows: logitRows.count, into: state.logits.values)
+        }
+    }
+}
+
+extension Weight {
+    /// y (rows x self.rows) = x (rows x self.columns) · selfᵀ. One token reads the quantized blocks (a matrix-vector
+    /// product is bound by the bytes it reads); a chunk of tokens runs as a Float32 sgemm.
+    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        if rows == 1 {
+            blocks.multiply(x, into: y)
+        } else {
+            LinearAlgebra.multiply(x, rows: rows, by: dense, into: y)
         }
     }
 }

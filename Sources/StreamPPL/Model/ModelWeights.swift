@@ -1,4 +1,5 @@
 import Dispatch
+import StreamPPLKernels
 
 /// A weight matrix in two forms: dequantized to Float32 for matrix-matrix products over a chunk of
 /// tokens (OpenBLAS), and in its GGUF blocks, memory-mapped, for matrix-vector products of one token,

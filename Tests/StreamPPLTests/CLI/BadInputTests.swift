@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// The `streamppl` executable on bad input: a non-zero exit, exactly one line on stderr naming the file or
 /// value at fault, and no result files when the failure comes before evaluation.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// The recording cache is plain dense causal attention from position 0, and what it records is a causal softmax.
 final class AttentionRecordingCacheTests: XCTestCase {

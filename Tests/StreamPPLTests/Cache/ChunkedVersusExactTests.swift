@@ -1,5 +1,6 @@
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// METHOD.md §3: the chunked cache must give the token-by-token definition's numbers for every policy.
 final class ChunkedVersusExactTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// METHOD.md §3: a token's NLL must not depend on how far into a long stream it is. Under `4+60` a 2-layer
 /// model sees nothing older than 2 x 60 tokens besides the sinks, so the same text after a 1M-token

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// The sequences of Figure 2 and the averaging of their attention.
 final class AttentionMapTests: XCTestCase {

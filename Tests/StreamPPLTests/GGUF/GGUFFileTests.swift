@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// The GGUF reader: every metadata type, the tensor table and data, and each kind of corrupt file failing with
 /// the right `GGUFError` case and a one-line message that names the file.

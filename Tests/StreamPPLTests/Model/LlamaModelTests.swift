@@ -1,5 +1,6 @@
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 final class LlamaModelTests: XCTestCase {
     /// A pass that scores its last rows keeps only those logits, first row first, and they are the full pass's.

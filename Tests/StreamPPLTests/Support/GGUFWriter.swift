@@ -1,5 +1,6 @@
 import Foundation
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// Builds GGUF files byte by byte, so reader and model tests run on tiny files they make themselves.
 struct GGUFWriter {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// Checks `dequantize` against the `gguf` Python package's numpy dequantizer (fixtures written by
 /// Fixtures/quant/make_quant_fixtures.py) and against blocks built by hand from ggml's layouts.

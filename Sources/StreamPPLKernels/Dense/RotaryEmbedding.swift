@@ -19,10 +19,11 @@ public final class RotaryEmbedding {
     private var tablePositions = 0
     private let scratch = FloatBuffer()  // cos then sin of one position beyond the table
 
-    public init(config: ModelConfig) {
-        dimensions = config.ropeDimensions
-        headSize = config.headSize
-        inverseFrequencies = (0 ..< config.ropeDimensions / 2).map { pow(config.ropeBase, -2 * Double($0) / Double(config.ropeDimensions)) }
+    /// Turns the first `dimensions` values of each head of `headSize` by angles with base `base`.
+    public init(dimensions: Int, headSize: Int, base: Double) {
+        self.dimensions = dimensions
+        self.headSize = headSize
+        inverseFrequencies = (0 ..< dimensions / 2).map { pow(base, -2 * Double($0) / Double(dimensions)) }
         scratch.reserve(dimensions)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// Checks `QuantizedMatrix.multiply` against `dequantize` followed by a Float64 dot product.
 final class QuantizedMatrixTests: XCTestCase {

@@ -20,13 +20,8 @@ public struct QuantizedMatrix: @unchecked Sendable {
     static let parallelThreshold = 1 << 20
     static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// 2-D tensors; a 1-D tensor is one row, and higher dimensions are folded into the rows.
-    public init(tensor: GGUFTensorInfo, data: UnsafeRawPointer) {
-        let columns = tensor.dimensions.first ?? 1
-        self.init(type: tensor.type, rows: columns == 0 ? 0 : tensor.elementCount / columns, columns: columns, data: data)
-    }
-
-    /// `data` holds `rows` rows of `columns / type.blockElements` blocks each.
+    /// `data` holds `rows` rows of `columns / type.blockElements` blocks each. The caller has checked that
+    /// (StreamPPL's `QuantizedMatrix(tensor:data:)` does): release builds drop the precondition.
     public init(type: TensorType, rows: Int, columns: Int, data: UnsafeRawPointer) {
         precondition(rows >= 0 && columns >= 0 && columns % type.blockElements == 0,
                      "\(columns) columns is not a whole number of \(type.name) blocks")

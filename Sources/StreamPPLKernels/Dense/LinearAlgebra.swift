@@ -6,23 +6,13 @@ import Glibc
 import Darwin
 #endif
 
-/// The few dense kernels the forward pass needs. Matrix products go to OpenBLAS; the rest are plain loops
+/// The few dense kernels the forward pass needs besides attention (`Attention`). Matrix products go to OpenBLAS; the rest are plain loops
 /// that the optimizer vectorizes.
-enum LinearAlgebra {
-    /// y (rows x w.rows) = x (rows x w.columns) · wᵀ. One token reads the quantized blocks (a matrix-vector
-    /// product is bound by the bytes it reads); a chunk of tokens runs as a Float32 sgemm.
-    static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: Weight, into y: UnsafeMutablePointer<Float>) {
-        if rows == 1 {
-            weight.blocks.multiply(x, into: y)
-        } else {
-            multiply(x, rows: rows, by: weight.dense, into: y)
-        }
-    }
-
+package enum LinearAlgebra {
     /// y (rows x w.rows) = x (rows x w.columns) · wᵀ: every token's row times every output row of the weight.
     /// Large products are split by output rows over the cores, each part a single-threaded sgemm: OpenBLAS's
     /// own threads spin (sched_yield) between calls and would steal a core from the attention workers.
-    static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: FloatMatrix, into y: UnsafeMutablePointer<Float>) {
+    package static func multiply(_ x: UnsafePointer<Float>, rows: Int, by weight: FloatMatrix, into y: UnsafeMutablePointer<Float>) {
         guard rows > 0 else { return }
         singleThreadedBLAS
         let parts = rows * weight.rows * weight.columns >= 1 << 20 ? Parallel.workers : 1
@@ -36,10 +26,10 @@ enum LinearAlgebra {
     }
 
     /// OpenBLAS runs single-threaded; parallelism is ours (see `multiply`).
-    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+    package static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
     /// RMSNorm of each row, scaled by `weight` (Llama: x / sqrt(mean(x²) + ε) · w).
-    static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>, epsilon: Float,
+    package static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>, epsilon: Float,
                         into y: UnsafeMutablePointer<Float>) {
         for row in 0 ..< rows {
             let input = x + row * width
@@ -51,19 +41,19 @@ enum LinearAlgebra {
     }
 
     /// gate ← silu(gate) · up, elementwise (SwiGLU).
-    static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+    package static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         for i in 0 ..< count {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]
         }
     }
 
-    static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    package static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0 ..< count { y[i] += x[i] }
     }
 
     /// Σ a[i]·b[i] in eight lanes (a plain loop would stay scalar: the compiler keeps a float sum's order).
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var lanes = SIMD8<Float>.zero
         var i = 0
         while i + 8 <= count {
@@ -78,16 +68,8 @@ enum LinearAlgebra {
         return sum
     }
 
-    /// In-place softmax over `count` scores.
-    static func softmax(_ scores: UnsafeMutablePointer<Float>, count: Int) {
-        guard count > 0 else { return }
-        let total = VectorMath.exponentiate(scores, count: count, shift: VectorMath.maximum(scores, count: count))
-        let inverse = 1 / total
-        for i in 0 ..< count { scores[i] *= inverse }
-    }
-
     /// -log softmax(logits)[target], with the normalizer accumulated in Float64 (METHOD.md §1).
-    static func negativeLogLikelihood(logits: UnsafePointer<Float>, count: Int, target: Int) -> Double {
+    package static func negativeLogLikelihood(logits: UnsafePointer<Float>, count: Int, target: Int) -> Double {
         let maximum = VectorMath.maximum(logits, count: count)
         return log(VectorMath.sumOfExponentials(logits, count: count, shift: maximum)) + Double(maximum) - Double(logits[target])
     }

@@ -1,9 +1,9 @@
 /// A growable block of Float32 owned by a cache: reallocation only when a pass needs more than it had.
-final class FloatBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
-    private(set) var capacity: Int
+package final class FloatBuffer {
+    package private(set) var pointer: UnsafeMutablePointer<Float>
+    package private(set) var capacity: Int
 
-    init(capacity: Int = 0) {
+    package init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)
         pointer = .allocate(capacity: self.capacity)
         pointer.initialize(repeating: 0, count: self.capacity)
@@ -13,7 +13,7 @@ final class FloatBuffer {
 
     /// Makes room for `count` floats (at least twice the old room when `doubling`, so growing one row at a
     /// time stays cheap); keeps the first `preserving` values.
-    func reserve(_ count: Int, preserving: Int = 0, doubling: Bool = true) {
+    package func reserve(_ count: Int, preserving: Int = 0, doubling: Bool = true) {
         guard count > capacity else { return }
         let newCapacity = doubling ? max(count, capacity * 2) : count
         let newPointer = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity)
