@@ -70,8 +70,9 @@ public final class ExactCache: ResumableCache {
         rotary.reserve(positions: slotCount)
         rotatedKeys.reserve(slotCount * kvWidth)
         weights.reserve(shape.heads * slotCount)
-        // Slots fill physical rows 0..<slotCount (see `restore`), so the keys are rotated into the same rows
-        // as their values and one segment in row order covers them all.
+        // The slots fill physical rows 0..<slotCount (the sinks, then a ring that is either still filling from its
+        // first row or full), so each key is rotated into its own row, beside its value, and one segment in row
+        // order covers them all. Row order is also what `restore` puts back, so a resumed run sums alike.
         for slot in 0 ..< slotCount {
             let row = slotRows[slot]
             rotary.rotate(keys[layer].pointer + row * kvWidth, into: rotatedKeys.pointer + row * kvWidth,
