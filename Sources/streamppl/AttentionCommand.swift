@@ -57,9 +57,9 @@ struct AttentionCommand: ParsableCommand {
 
             func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
             let modelName = model.config.name.isEmpty ? (modelOptions.model as NSString).lastPathComponent : model.config.name
-            try AtomicFile.write(AttentionHeatmap.attentionCSV(map), to: path("attention.csv"))
-            try AtomicFile.write(AttentionHeatmap.firstTokenCSV(map), to: path("first_token.csv"))
-            try AtomicFile.write(AttentionHeatmap.svg(map, title: "Average attention per layer: \(modelName)",
+            try DurableFile.write(AttentionHeatmap.attentionCSV(map), to: path("attention.csv"))
+            try DurableFile.write(AttentionHeatmap.firstTokenCSV(map), to: path("first_token.csv"))
+            try DurableFile.write(AttentionHeatmap.svg(map, title: "Average attention per layer: \(modelName)",
                                                       subtitle: "\(sample.summary) (\((data as NSString).lastPathComponent)), "
                                                           + "each fed from position 0; mean over heads and sequences"),
                                  to: path("attention.svg"))

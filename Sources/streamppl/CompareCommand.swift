@@ -51,7 +51,7 @@ struct CompareCommand: ParsableCommand {
         print(comparison.table)
         print(comparison.verdict)
         if let junit {
-            do throws(ReportError) { try AtomicFile.write(comparison.junitXML, to: junit) } catch {
+            do throws(ReportError) { try DurableFile.write(comparison.junitXML, to: junit) } catch {
                 throw fail("\(error.path): cannot write: \(error.reason)", exitCode: 2)
             }
         }
@@ -63,7 +63,7 @@ struct CompareCommand: ParsableCommand {
         if let junit {
             let report = SummaryComparison.junitXML(notComparable: problem, baseline: baseline, candidate: candidate, tolerance: tolerance)
             // The exit code and the stderr line already fail the job; a report that cannot be written adds nothing.
-            try? AtomicFile.write(report, to: junit)
+            try? DurableFile.write(report, to: junit)
         }
         return fail(problem, exitCode: 2)
     }

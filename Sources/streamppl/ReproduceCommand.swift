@@ -36,69 +36,33 @@ struct ReproduceCommand: ParsableCommand {
     var list = false
 
     func run() throws {
+        let finished: Bool
         do {
-            let available = Experiment.names(in: experiments)
             if list || names.isEmpty {
-                for name in available { print("\(name)\t\(try Experiment.load(name, from: experiments).title)") }
+                for name in Experiment.names(in: experiments) { print("\(name)\t\(try Experiment.load(name, from: experiments).title)") }
                 return
             }
-            let wanted = names == ["all"] ? available : names
-            var loaded = try wanted.map { try Experiment.load($0, from: experiments) }
-            // Longest first: shorter ones then read prefixes of the same jobs.
-            loaded.sort { ($0.maxTokens ?? .max) > ($1.maxTokens ?? .max) }
+            let loaded = try Reproduction.experiments(names, in: experiments)
             _ = try modelOptions.openModelFile()
             Interrupt.install()
-            for experiment in loaded where !Interrupt.requested {
-                FileHandle.standardError.write(Data("reproduce: \(experiment.name): \(experiment.title)\n".utf8))
-                let out = (results as NSString).appendingPathComponent(experiment.name)
-                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                let summary: String
-                switch experiment.kind {
-                case .stream:
-                    let executor = RunExecutor(settings: experiment.settings(model: modelOptions.model), out: out,
-                                               placement: .store((results as NSString).appendingPathComponent(".jobs")))
-                    _ = try executor.execute(resume: true, title: experiment.title, shouldStop: { Interrupt.requested })
-                    summary = try String(contentsOfFile: (out as NSString).appendingPathComponent("summary.md"), encoding: .utf8)
-                case .attention:
-                    let table = try subcommand(["attention", "--model", modelOptions.model, "--data", experiment.data?.first ?? RunSettings.defaultData,
-                                                "--sequences", String(experiment.sequences ?? 256), "--length", String(experiment.length ?? 16),
-                                                "--out", out])
-                    summary = "```\n" + table + "```\n"
-                case .latency:
-                    summary = try measureLatency(experiment, out: out)
-                }
-                guard !Interrupt.requested else { break }
-                try AtomicFile.write("# \(experiment.title)\n\n" + (experiment.notes.map { $0 + "\n\n" } ?? "")
-                    + "Made by `streamppl reproduce \(experiment.name)` from `experiments/\(experiment.name).json`.\n\n" + summary,
-                    to: (out as NSString).appendingPathComponent("summary.md"))
-            }
+            let reproduction = Reproduction(model: modelOptions.model, results: results, tools: Reproduction.Tools(attention: attention, latency: latency),
+                                            events: TerminalEvents())
+            finished = try reproduction.run(loaded, shouldStop: { Interrupt.requested })
         } catch let error as ExitCode { throw error } catch { throw fail(error) }
-        if Interrupt.requested { throw ExitCode(130) }
+        if !finished || Interrupt.requested { throw ExitCode(130) }
     }
 
-    /// Figure 10: one `latency` process per point, so that each peak memory is the point's own.
-    private func measureLatency(_ experiment: Experiment, out: String) throws -> String {
-        var points: [LatencySweep.Point] = []
-        for (size, recomputeTokens) in zip(experiment.cacheSizes ?? [], experiment.recomputeTokens ?? []) where !Interrupt.requested {
-            let configs = LatencySweep.configs(cacheSize: size)
-            func measure(_ config: String, tokens: Int) throws -> LatencyMeasurement {
-                let json = try subcommand(["latency", "--model", modelOptions.model, "--data", experiment.data?.first ?? RunSettings.defaultData,
-                                           "--cache", config, "--tokens", String(tokens), "--json"])
-                return try JSONDecoder().decode(LatencyMeasurement.self, from: Data(json.utf8))
-            }
-            let point = LatencySweep.Point(cacheSize: size, recompute: try measure(configs.recompute, tokens: recomputeTokens),
-                                           streaming: try measure(configs.streaming, tokens: experiment.tokens ?? 256))
-            FileHandle.standardError.write(Data(String(format: "reproduce: L=%d: %.1f vs %.1f ms per token, %.1fx\n", size,
-                                                       point.recompute.millisecondsPerToken, point.streaming.millisecondsPerToken,
-                                                       point.speedup).utf8))
-            points.append(point)
-        }
-        let sweep = LatencySweep(points: points)
-        func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
-        try AtomicFile.write(sweep.csv, to: path("latency.csv"))
-        try AtomicFile.write(sweep.latencySVG, to: path("latency.svg"))
-        try AtomicFile.write(sweep.memorySVG, to: path("memory.svg"))
-        return "Machine: \(MachineInfo.description)\n\n" + sweep.markdown
+    /// Figure 2 by `streamppl attention`: its stdout is the table.
+    private func attention(_ request: Reproduction.AttentionRequest) throws -> String {
+        try subcommand(["attention", "--model", request.model, "--data", request.data, "--sequences", String(request.sequences),
+                        "--length", String(request.length), "--out", request.out])
+    }
+
+    /// A point of Figure 10 by `streamppl latency --json`, one process per point so that each peak memory is the point's own.
+    private func latency(_ request: Reproduction.LatencyRequest) throws -> LatencyMeasurement {
+        let json = try subcommand(["latency", "--model", request.model, "--data", request.data, "--cache", request.config,
+                                   "--tokens", String(request.tokens), "--json"])
+        return try JSONDecoder().decode(LatencyMeasurement.self, from: Data(json.utf8))
     }
 
     /// Runs this executable with `arguments` (its stderr passes through); returns its stdout.

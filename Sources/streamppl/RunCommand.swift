@@ -76,7 +76,7 @@ struct RunCommand: ParsableCommand {
             let (settings, options) = try resolvedSettings()
             Interrupt.install()
             let executor = RunExecutor(settings: settings, shard: options.shard, out: options.out,
-                                       checkpointInterval: options.checkpointInterval)
+                                       checkpointInterval: options.checkpointInterval, events: TerminalEvents())
             let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
                 + (settings.repeatCount > 1 ? " (streamed \(settings.repeatCount) times over)" : "")
             let outcome = try executor.execute(resume: options.resume, title: title, shouldStop: { Interrupt.requested })

@@ -21,8 +21,19 @@ struct StreamPPLCommand: ParsableCommand {
 /// Prints `problem` as one line on stderr and gives the exit code to throw: how every subcommand
 /// reports bad input (ArgumentParser's own `ValidationError` would add a usage block and exit 64).
 func fail(_ problem: Any) -> ExitCode {
-    FileHandle.standardError.write(Data("streamppl: error: \(problem)\n".utf8))
+    FileHandle.standardError.write(Data("streamppl: error: \(line(for: problem))\n".utf8))
     return .failure
+}
+
+/// The library's errors name settings, never flags; where the way out is a flag, the CLI's line says which.
+private func line(for problem: Any) -> String {
+    switch problem {
+    case let error as AttentionMapError: "\(error) (use fewer --sequences or a shorter --length)"
+    case let error as ReproductionError: "\(error) (`streamppl reproduce --list` lists them)"
+    case let error as RunFolderError: "\(error); resume it with the same ones or choose another --out"
+    case let BenchError.invalid(setting, found, expected): "--\(setting): expected \(expected), found \(found)"
+    default: "\(problem)"
+    }
 }
 
 /// `fail` with another exit code, for a command whose codes tell failures apart (compare: 2 = not comparable).

@@ -8,7 +8,7 @@ public enum AttentionMapError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .tooFewTokens(path, found, sequences, length):
             "\(path): the token stream has \(found) tokens, fewer than the \(sequences) x \(length) = \(sequences * length) "
-                + "the attention maps need (use fewer --sequences or a shorter --length)"
+                + "the attention maps need"
         }
     }
 }

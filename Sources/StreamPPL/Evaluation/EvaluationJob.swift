@@ -44,7 +44,8 @@ public final class EvaluationJob {
     /// seconds have passed since the last (and at least 20 times as long as writing the last one took, so a large
     /// cache costs under 5% of the time), and when `shouldStop` turns true.
     public func run(evaluator: Evaluator, dataset: Dataset, options: EvaluationOptions, resume: Bool, checkpointInterval: TimeInterval,
-                    shouldStop: @escaping () -> Bool, progressLabel: String) throws -> Result {
+                    shouldStop: @escaping () -> Bool, progressLabel: String,
+                    reportProgress: @escaping (JobProgress) -> Void = { _ in }) throws -> Result {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let saved = resume ? try JobCheckpoint.read(from: checkpointPath) : nil
         if !resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
@@ -62,7 +63,7 @@ public final class EvaluationJob {
         var lastCheckpoint = segmentStart
         var checkpointCost: TimeInterval = 0
         let progress = ProgressReporter(label: progressLabel, total: options.maxPredictions == .max ? nil : options.maxPredictions,
-                                        alreadyDone: statistics.count)
+                                        alreadyDone: statistics.count, sink: reportProgress)
         let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved?.state, shouldStop: shouldStop,
                                              checkpoint: { makeState in
             let now = Date()

@@ -1,32 +1,20 @@
-import CZlib
 import Foundation
 
 /// The per-token log of METHOD.md §4: `config,doc,position,token,nll`, gzip-compressed (`nll.csv.gz`) or plain
 /// (`nll.csv`), with a last column `data` when the run covers several datasets. Built from the jobs' own logs
-/// in job order; it goes to a temporary file and `finish` renames it into place, so a reader never sees half a
+/// in job order; it goes to a `DurableFile.Writer` that `finish` commits into place, so a reader never sees half a
 /// log. The same rows always give the same bytes (gzip header without a time stamp, fixed flush points), which
 /// lets a merged or resumed run be compared byte for byte with a single uninterrupted one.
 public final class NLLLog {
     public let path: String
-    private let temporaryPath: String
-    private let compressed: Bool
-    private var gzipFile: gzFile?
-    private var plainFile: UnsafeMutablePointer<FILE>?
+    private let file: DurableFile.Writer
     private var buffer: [UInt8] = []
 
     public static func header(withData: Bool) -> String { "config,doc,position,token,nll" + (withData ? ",data" : "") + "\n" }
 
     public init(directory: String, compressed: Bool = true, withData: Bool = false) throws(ReportError) {
         path = (directory as NSString).appendingPathComponent(compressed ? "nll.csv.gz" : "nll.csv")
-        temporaryPath = path + ".tmp"
-        self.compressed = compressed
-        if compressed {
-            gzipFile = gzopen(temporaryPath, "wb6")
-            guard gzipFile != nil else { throw ReportError(path: temporaryPath, reason: "cannot create") }
-        } else {
-            plainFile = fopen(temporaryPath, "wb")
-            guard plainFile != nil else { throw ReportError(path: temporaryPath, reason: String(cString: strerror(errno))) }
-        }
+        file = try DurableFile.Writer(path: path, encoding: compressed ? .gzip(level: 6) : .plain)
         buffer.reserveCapacity(1 << 17)
         buffer.append(contentsOf: Self.header(withData: withData).utf8)
     }
@@ -47,40 +35,17 @@ public final class NLLLog {
     /// Flushes and renames the log into place. Call once.
     public func finish() throws(ReportError) {
         try flush()
-        if let gzipFile {
-            guard gzclose(gzipFile) == Z_OK else { throw ReportError(path: temporaryPath, reason: "gzip close failed") }
-            self.gzipFile = nil
-        }
-        if let plainFile {
-            guard fclose(plainFile) == 0 else { throw ReportError(path: temporaryPath, reason: String(cString: strerror(errno))) }
-            self.plainFile = nil
-        }
-        let descriptor = open(temporaryPath, O_RDONLY)
-        let synced = descriptor >= 0 && fsync(descriptor) == 0
-        if descriptor >= 0 { close(descriptor) }
-        guard synced else { throw ReportError(path: temporaryPath, reason: "cannot sync: " + String(cString: strerror(errno))) }
-        try AtomicFile.rename(temporaryPath, to: path)
-        DurableFile.syncFolder(of: path)
+        try file.commit()
     }
 
     /// Removes the temporary file of a log that was never finished (the run failed before any result).
     public func discardIfUnfinished() {
-        guard gzipFile != nil || plainFile != nil else { return }
-        if let gzipFile { gzclose(gzipFile) }
-        if let plainFile { fclose(plainFile) }
-        gzipFile = nil
-        plainFile = nil
-        unlink(temporaryPath)
+        file.discard()
     }
 
     private func flush() throws(ReportError) {
         guard !buffer.isEmpty else { return }
-        let written: Int = buffer.withUnsafeBytes { bytes in
-            if let gzipFile { Int(gzwrite(gzipFile, bytes.baseAddress, UInt32(bytes.count))) }
-            else if let plainFile { fwrite(bytes.baseAddress, 1, bytes.count, plainFile) }
-            else { 0 }
-        }
-        guard written == buffer.count else { throw ReportError(path: temporaryPath, reason: "short write (disk full?)") }
+        try file.append(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 

@@ -1,52 +1,68 @@
 import Foundation
 
-/// Progress of a long evaluation on stderr: a self-rewriting line on a terminal, a plain line every
-/// `logInterval` seconds otherwise (so CI logs stay short).
-public final class ProgressReporter {
+/// How far a job has got: what a progress line shows. The library hands these to its caller and prints nothing;
+/// the CLI draws them on stderr.
+public struct JobProgress: Sendable, Equatable {
+    /// The job: its cache config, and its dataset when the run has several.
+    public let job: String
+    public let predictions: Int
+    /// The job's budget of predictions, when it has one.
+    public let total: Int?
+    /// Predictions made before this process took the job up (a resumed job): they do not count towards the rate.
+    public let predictionsBefore: Int
+    public let meanNLL: Double
+    /// Seconds since this process took the job up.
+    public let seconds: Double
+    /// The job has ended (its stream, its budget or a stop): the last value for it.
+    public let finished: Bool
+
+    public init(job: String, predictions: Int, total: Int?, predictionsBefore: Int, meanNLL: Double, seconds: Double, finished: Bool) {
+        self.job = job
+        self.predictions = predictions
+        self.total = total
+        self.predictionsBefore = predictionsBefore
+        self.meanNLL = meanNLL
+        self.seconds = seconds
+        self.finished = finished
+    }
+
+    /// Predictions per second made by this process.
+    public var tokensPerSecond: Double { seconds > 0 ? Double(predictions - predictionsBefore) / seconds : 0 }
+    public var perplexity: Double { exp(meanNLL) }
+
+    /// Seconds to the budget at the rate so far; nil without a budget or a rate.
+    public var secondsLeft: Double? {
+        guard let total, tokensPerSecond > 0 else { return nil }
+        return Double(total - predictions) / tokensPerSecond
+    }
+}
+
+/// A job's progress, measured from when this process took it up and handed to `sink` after every prediction and
+/// once at the end. Called that often, a sink that prints throttles itself.
+final class ProgressReporter {
     private let label: String
     private let total: Int?
-    private let isTerminal: Bool
     private let start = Date()
-    private lazy var lastPrint = start
-    private let logInterval: TimeInterval
-    /// Predictions made before this process started (a resumed run): they do not count towards the rate.
     private let alreadyDone: Int
+    private let sink: (JobProgress) -> Void
 
-    public init(label: String, total: Int?, alreadyDone: Int = 0, logInterval: TimeInterval = 10) {
+    init(label: String, total: Int?, alreadyDone: Int = 0, sink: @escaping (JobProgress) -> Void) {
         self.label = label
         self.total = total
         self.alreadyDone = alreadyDone
-        self.logInterval = logInterval
-        isTerminal = isatty(STDERR_FILENO) != 0
+        self.sink = sink
     }
 
-    public func update(predictions: Int, meanNLL: Double) {
-        let now = Date()
-        guard now.timeIntervalSince(lastPrint) >= (isTerminal ? 0.25 : logInterval) else { return }
-        lastPrint = now
-        emit(predictions: predictions, meanNLL: meanNLL, final: false)
+    func update(predictions: Int, meanNLL: Double) {
+        sink(progress(predictions: predictions, meanNLL: meanNLL, finished: false))
     }
 
-    public func finish(predictions: Int, meanNLL: Double) {
-        emit(predictions: predictions, meanNLL: meanNLL, final: true)
+    func finish(predictions: Int, meanNLL: Double) {
+        sink(progress(predictions: predictions, meanNLL: meanNLL, finished: true))
     }
 
-    private func emit(predictions: Int, meanNLL: Double, final: Bool) {
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(predictions - alreadyDone) / elapsed : 0
-        var line = "\(label): \(predictions)"
-        if let total { line += "/\(total)" }
-        line += String(format: " tokens, %.1f tok/s, ppl %.3f", rate, exp(meanNLL))
-        if let total, rate > 0, !final {
-            line += ", ETA " + Self.duration(Double(total - predictions) / rate)
-        }
-        if final { line += ", " + Self.duration(elapsed) }
-        let text = isTerminal ? "\r\u{1B}[K" + line + (final ? "\n" : "") : line + "\n"
-        FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    private static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    private func progress(predictions: Int, meanNLL: Double, finished: Bool) -> JobProgress {
+        JobProgress(job: label, predictions: predictions, total: total, predictionsBefore: alreadyDone, meanNLL: meanNLL,
+                    seconds: Date().timeIntervalSince(start), finished: finished)
     }
 }

@@ -73,7 +73,7 @@ public struct RunManifest: Codable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
         do { data = try encoder.encode(self) } catch { throw ReportError(path: path, reason: "\(error)") }
-        try AtomicFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
+        try DurableFile.write(String(decoding: data, as: UTF8.self) + "\n", to: path)
     }
 }
 

@@ -52,9 +52,9 @@ public enum RunReport {
         let labels = jobs.map { byData ? "\($0.config) · \(($0.data as NSString).lastPathComponent)" : $0.config }
         let summary = RunSummary(model: model, modelSHA256: modelSHA256, results: results)
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
-        try AtomicFile.write(summary.csv, to: path("summary.csv"))
-        try AtomicFile.write(summary.markdown, to: path("summary.md"))
-        try AtomicFile.write(memory, to: path("memory.csv"))
+        try DurableFile.write(summary.csv, to: path("summary.csv"))
+        try DurableFile.write(summary.markdown, to: path("summary.md"))
+        try DurableFile.write(memory, to: path("memory.csv"))
         let memorySeries = zip(jobs, labels).map { job, label in
             SVGLineChart.Series(name: label, points: job.result.memory.filter { $0.predictions <= job.rowLimit }
                 .map { (Double($0.predictions), Double($0.residentBytes) / 1e6) })
@@ -62,8 +62,8 @@ public enum RunReport {
         var memoryChart = SVGLineChart(title: "Resident memory along the stream", xLabel: "input length (tokens)",
                                        yLabel: "resident memory (MB)", series: memorySeries)
         memoryChart.yFromZero = true
-        try AtomicFile.write(memoryChart.svg, to: path("memory.svg"))
-        try AtomicFile.write(PerplexityPlot.svg(results: results, labels: labels, title: title), to: path("ppl.svg"))
+        try DurableFile.write(memoryChart.svg, to: path("memory.svg"))
+        try DurableFile.write(PerplexityPlot.svg(results: results, labels: labels, title: title), to: path("ppl.svg"))
         return results
     }
 }

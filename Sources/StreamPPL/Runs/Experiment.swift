@@ -44,7 +44,7 @@ public struct Experiment: Decodable, Sendable {
     public static func load(_ name: String, from folder: String) throws -> Experiment {
         let path = (folder as NSString).appendingPathComponent(name + ".json")
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ReportError(path: path, reason: "no such experiment (`streamppl reproduce --list` lists them)")
+            throw ReproductionError.noSuchExperiment(path: path)
         }
         do {
             var experiment = try JSONDecoder().decode(Experiment.self, from: data)

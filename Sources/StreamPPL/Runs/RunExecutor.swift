@@ -25,15 +25,18 @@ public final class RunExecutor {
     public let placement: JobPlacement
     public let checkpointInterval: TimeInterval
     public let command: [String]
+    /// Where progress and notices go (the library prints nothing).
+    public let events: RunEvents?
 
     public init(settings: RunSettings, shard: Shard? = nil, out: String, placement: JobPlacement = .runFolder,
-                checkpointInterval: TimeInterval = 60, command: [String] = CommandLine.arguments) {
+                checkpointInterval: TimeInterval = 60, command: [String] = CommandLine.arguments, events: RunEvents? = nil) {
         self.settings = settings
         self.shard = shard
         self.out = out
         self.placement = placement
         self.checkpointInterval = checkpointInterval
         self.command = command
+        self.events = events
     }
 
     private var workFolder: String { (out as NSString).appendingPathComponent(".streamppl") }
@@ -82,7 +85,8 @@ public final class RunExecutor {
                 guard let dataset = datasets[job.data] else { throw RunSettingsError(reason: "no dataset \(job.data)") }
                 result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
                                             checkpointInterval: checkpointInterval, shouldStop: shouldStop,
-                                            progressLabel: job.config.text + (byData ? " on \(job.data)" : ""))
+                                            progressLabel: job.config.text + (byData ? " on \(job.data)" : ""),
+                                            reportProgress: { [events] in events?.progress($0) })
             }
             reports.append(JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result))
             manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
@@ -103,13 +107,12 @@ public final class RunExecutor {
         let planPath = (workFolder as NSString).appendingPathComponent("plan.json")
         if resume, let data = FileManager.default.contents(atPath: planPath) {
             guard (try? JSONDecoder().decode(Plan.self, from: data)) == plan else {
-                throw ReportError(path: planPath, reason: "the interrupted run in \(out) has other settings, model or shard; "
-                    + "resume it with the same ones or choose another --out")
+                throw RunFolderError.otherRun(plan: planPath, folder: out)
             }
             return true
         }
         if FileManager.default.fileExists(atPath: planPath) {
-            FileHandle.standardError.write(Data("streamppl: starting afresh in \(out): the interrupted run there is discarded (--resume continues it)\n".utf8))
+            events?.notice(.discardingInterruptedRun(folder: out))
         }
         try? FileManager.default.removeItem(atPath: workFolder)
         try FileManager.default.createDirectory(atPath: workFolder, withIntermediateDirectories: true)

@@ -151,7 +151,7 @@ final class ShardAndResumeCommandTests: CLITestCase {
         process.waitUntilExit()
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "a checkpoint was written before the kill")
         assertOneLineFailure(try run(["run", "--model", model, "--data", data, "--cache", "0+8", "--resume", "--out", out]),
-                             mentions: ["plan.json", "other settings"], "resume with other settings")
+                             mentions: ["plan.json", "other settings", "choose another --out"], "resume with other settings")
         let resumed = try run(arguments + ["--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(try RunManifest.read(from: out + "/run.json").complete)
