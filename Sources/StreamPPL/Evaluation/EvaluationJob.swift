@@ -115,9 +115,9 @@ public final class EvaluationJob {
                 memory.append(MemorySample(predictions: statistics.count, residentBytes: rss))
             }
         }
+        if !stopped, statistics.count == 0 { throw EvaluationError.noPredictions(data: dataset.path) }
         let logBytes = try log.sync()
         progress.finish(predictions: statistics.count, meanNLL: statistics.meanNLL)
-        if !stopped, statistics.count == 0 { throw EvaluationError.noPredictions(data: dataset.path) }
         let result = Result(predictions: statistics.count, maxPredictions: options.maxPredictions,
                             seconds: priorSeconds + Date().timeIntervalSince(segmentStart),
                             peakResidentBytes: MachineInfo.peakResidentBytes(), memory: memory, complete: !stopped,

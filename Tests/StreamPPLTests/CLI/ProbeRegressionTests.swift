@@ -38,7 +38,7 @@ final class ProbeRegressionTests: CLITestCase {
         return run
     }
 
-    /// The resumed run after `damage` fails with one line naming `file`, and writes no summary.
+    /// The resumed run after `damage` fails with one line naming `mentions` and the way out, and leaves the outputs partial.
     func assertResumeFails(after damage: (Interrupted) throws -> Void, mentions: (Interrupted) -> [String], _ what: String,
                            file: StaticString = #filePath, line: UInt = #line) throws {
         let run = try interruptedRun()
@@ -46,7 +46,7 @@ final class ProbeRegressionTests: CLITestCase {
         let outcome = try self.run(run.arguments + ["--resume"])
         XCTAssertNotEqual(outcome.status, 130, "\(what): not an interrupted run", file: file, line: line)
         assertOneLineFailure(outcome, mentions: mentions(run) + ["remove the folder"], what, file: file, line: line)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: run.out + "/summary.csv"), what, file: file, line: line)
+        XCTAssertFalse(try RunManifest.read(from: run.out + "/run.json").complete, "\(what): the partial outputs stay partial", file: file, line: line)
     }
 
     func testUntouchedInterruptedRunResumesToTheUninterruptedResult() throws {
@@ -269,7 +269,6 @@ final class ProbeRegressionTests: CLITestCase {
         XCTAssertEqual(line, #"  bad\nkey\u{1B}[31m = "two\nlines""#)
         XCTAssertFalse(inspected.stdout.contains("\u{1B}"))
         var duplicate = TinyLlama.writer()
-        duplicate.set("general.name", .string("again"))
         duplicate.set("x\ny", .uint8(1))
         duplicate.set("x\ny", .uint8(2))
         let duplicatePath = try keep(duplicate.write(name: "duplicate.gguf"))
