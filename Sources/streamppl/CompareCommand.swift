@@ -9,10 +9,11 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         Rows are matched by (config, data). A row fails when its perplexity moved by more than \
         atol + rtol * |baseline ppl| in either direction (the evaluation is deterministic, so any larger change \
-        is flagged), or with --one-sided only when it rose by more; a NaN perplexity fails.
+        is flagged), or with --one-sided only when it rose by more.
 
         Exit codes: 0 every row within tolerance; 1 a row beyond tolerance; 2 not comparable: a file missing or \
-        not a summary, different rows, token counts or model_sha256, a partial run (complete=false), a bad \
+        not a summary, different rows, token counts or model_sha256, a partial run (complete=false), a NaN or infinite \
+        perplexity, a bad \
         option value, or --junit not writable (one line on stderr names the file and the reason).
 
         Example: streamppl compare results/baseline/summary.csv out/summary.csv --rtol 0.005 --junit compare.xml

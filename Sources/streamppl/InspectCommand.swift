@@ -20,14 +20,14 @@ struct InspectCommand: ParsableCommand {
             var lines = ["file: \(model) (\(gguf.fileSize) bytes, GGUF v\(gguf.version))"]
             let config = try ModelConfig(gguf: gguf)
             lines += [
-                "architecture: \(config.architecture)  name: \(config.name)",
+                "architecture: \(config.architecture)  name: \(config.name.escapingControlCharacters)",
                 "layers: \(config.layerCount)  embedding: \(config.embeddingSize)  feed-forward: \(config.feedForwardSize)",
                 "heads: \(config.headCount)  kv heads: \(config.keyValueHeadCount)  head size: \(config.headSize)",
                 "context length: \(config.contextLength)  rope base: \(config.ropeBase)  rope dims: \(config.ropeDimensions)  rms eps: \(config.normEpsilon)",
                 "vocabulary: \(config.vocabularySize)",
             ]
             let tokenizer = try Tokenizer(gguf: gguf)
-            lines.append("tokenizer: \(gguf.string("tokenizer.ggml.model") ?? "?") pre=\(gguf.string("tokenizer.ggml.pre") ?? "-") "
+            lines.append("tokenizer: \(gguf.string("tokenizer.ggml.model")?.escapingControlCharacters ?? "?") pre=\(gguf.string("tokenizer.ggml.pre")?.escapingControlCharacters ?? "-") "
                 + "vocab=\(tokenizer.vocabularySize) bos=\(tokenizer.bosID.map(String.init) ?? "-") eos=\(tokenizer.eosID.map(String.init) ?? "-") "
                 + "adds BOS: \(tokenizer.addsBOS)")
             var counts: [String: (tensors: Int, elements: Int, bytes: Int)] = [:]
@@ -42,9 +42,9 @@ struct InspectCommand: ParsableCommand {
             }
             if all {
                 lines.append("metadata:")
-                for key in gguf.metadataKeys { lines.append("  \(key) = \(gguf.metadata[key]?.summary ?? "")") }
+                for key in gguf.metadataKeys { lines.append("  \(key.escapingControlCharacters) = \(gguf.metadata[key]?.summary ?? "")") }
                 lines.append("tensors:")
-                for tensor in gguf.tensors { lines.append("  \(tensor.name) \(tensor.type.name) \(tensor.dimensions)") }
+                for tensor in gguf.tensors { lines.append("  \(tensor.name.escapingControlCharacters) \(tensor.type.name) \(tensor.dimensions)") }
             }
             print(lines.joined(separator: "\n"))
         } catch { throw fail(error) }

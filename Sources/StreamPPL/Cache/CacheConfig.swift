@@ -62,6 +62,8 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
             throw fail("the window y in x+y must be a whole number >= 1, found '\(tail)'")
         }
         if sinkText != nil, sinks == 0 { throw fail("a sink string needs at least one sink") }
+        // Checked here once, so that no later size computed from x + y can wrap (release builds use -Ounchecked).
+        guard !sinks.addingReportingOverflow(window).overflow else { throw fail("x + y is more tokens than a 64-bit count holds") }
         return .sinkWindow(sinks: sinks, window: window, sinkText: sinkText)
     }
 

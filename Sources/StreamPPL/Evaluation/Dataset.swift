@@ -21,7 +21,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
 }
 
 /// An ordered list of documents (METHOD.md §1): a folder of `*.txt`/`*.txt.gz` books in file-name order,
-/// a `.jsonl` file with one `text` per line, or a single text file. Texts are read one at a time,
+/// a `.jsonl` (or `.jsonl.gz`) file with one `text` per line, or a single text file. Texts are read one at a time,
 /// byte for byte, when the evaluation reaches them. With `repeats` > 1 the documents come round again, numbered
 /// on (document `k * count + i` is document `i`): a stream longer than the corpus, as the paper's 4M-token runs.
 public struct Dataset: Sendable {
@@ -35,6 +35,8 @@ public struct Dataset: Sendable {
     /// The files the documents come from, in order (each once).
     public let files: [String]
     private let sources: [Source]
+    /// A `.jsonl.gz` decompressed, since gzip cannot seek to a line; nil for a plain `.jsonl`, read line by line.
+    private let inflatedJSONL: InflatedFile?
     /// How many times the documents are streamed.
     public let repeats: Int
 
@@ -56,12 +58,20 @@ public struct Dataset: Sendable {
                 .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 .map { (path as NSString).appendingPathComponent($0) }
             sources = files.map(Source.file)
+            inflatedJSONL = nil
+        } else if path.hasSuffix(".jsonl.gz") {
+            let inflated = InflatedFile(bytes: try Self.readBytes(path))
+            files = [path]
+            sources = try Self.jsonlLines(inflated.bytes, path: path)
+            inflatedJSONL = inflated
         } else if path.hasSuffix(".jsonl") {
             files = [path]
-            sources = try Self.jsonlLines(path)
+            sources = try Self.jsonlLines(Self.readBytes(path), path: path)
+            inflatedJSONL = nil
         } else {
             files = [path]
             sources = [.file(path)]
+            inflatedJSONL = nil
         }
         guard !sources.isEmpty else { throw .empty(path: path) }
     }
@@ -72,6 +82,7 @@ public struct Dataset: Sendable {
         case let .file(file):
             return try Self.decodeUTF8(Self.readBytes(file), path: file)
         case let .jsonlLine(file, line, offset, length):
+            if let inflatedJSONL { return try Self.text(ofJSONLine: Data(inflatedJSONL.bytes[offset ..< offset + length]), path: file, line: line) }
             guard let handle = FileHandle(forReadingAtPath: file) else { throw .unreadable(path: file, reason: "cannot open") }
             defer { try? handle.close() }
             let bytes: Data
@@ -105,6 +116,11 @@ public struct Dataset: Sendable {
             if read == 0 { break }
             bytes.append(contentsOf: chunk[0 ..< Int(read)])
         }
+        // At the end of its input zlib reports Z_OK after a whole gzip stream and Z_BUF_ERROR in the middle of
+        // one: a cut download, which must not pass for a shorter book.
+        var code: Int32 = 0
+        _ = gzerror(file, &code)
+        guard code == Z_OK else { throw .unreadable(path: path, reason: "gzip data ends early (truncated file)") }
         return bytes
     }
 
@@ -125,8 +141,7 @@ public struct Dataset: Sendable {
 
     /// Where each non-blank line of a JSON Lines file lies; every line is checked once here, so a bad
     /// line fails before any evaluation, and only its place is kept in memory.
-    private static func jsonlLines(_ path: String) throws(DatasetError) -> [Source] {
-        let bytes = try readBytes(path)
+    private static func jsonlLines(_ bytes: [UInt8], path: String) throws(DatasetError) -> [Source] {
         var sources: [Source] = []
         var start = 0, number = 0
         while start < bytes.count {
@@ -153,4 +168,10 @@ public struct Dataset: Sendable {
         }
         return text
     }
+}
+
+/// A decompressed file's bytes, shared by the copies of a `Dataset`.
+private final class InflatedFile: Sendable {
+    let bytes: [UInt8]
+    init(bytes: [UInt8]) { self.bytes = bytes }
 }

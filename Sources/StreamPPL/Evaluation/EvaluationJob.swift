@@ -17,6 +17,9 @@ public final class EvaluationJob {
         public var memory: [MemorySample]
         /// False when stopped before the stream or the budget ended.
         public var complete: Bool
+        /// Documents passed over because they have fewer than the two tokens a prediction needs, in stream order
+        /// (nil in files written before they were recorded).
+        public var skippedDocuments: [Int]?
 
         /// Whether the first `count` predictions of a stream are all here.
         public func covers(_ count: Int) -> Bool { complete && (predictions >= count || predictions < maxPredictions) }
@@ -33,11 +36,32 @@ public final class EvaluationJob {
     private var checkpointPath: String { (directory as NSString).appendingPathComponent("checkpoint") }
     private var resultPath: String { (directory as NSString).appendingPathComponent("result.json") }
 
-    /// The result of a finished job, if this folder holds one.
-    public func finishedResult() -> Result? {
-        guard let data = FileManager.default.contents(atPath: resultPath) else { return nil }
-        return try? JSONDecoder().decode(Result.self, from: data)
+    /// `result.json`: the result and the log it was drawn from, so that a log lost or changed since is caught.
+    private struct FinishedRecord: Codable {
+        var result: Result
+        var logBytes: Int
+        var logCRC32: UInt32
     }
+
+    /// The result of a finished job, if this folder holds one; an error when its log is no longer the one it
+    /// finished with (deleted, cut or edited), since the outputs are drawn from that log.
+    public func finishedResult() throws(ReportError) -> Result? {
+        guard let data = FileManager.default.contents(atPath: resultPath),
+              let record = try? JSONDecoder().decode(FinishedRecord.self, from: data) else { return nil }
+        guard FileManager.default.fileExists(atPath: logPath) else { throw damagedLog("is missing, but its job finished") }
+        guard let log = JobLog.checksum(ofFileAt: logPath), log == (record.logBytes, record.logCRC32) else {
+            throw damagedLog("is not the log its job finished with (\(record.logBytes) bytes, CRC-32 \(Self.hex(record.logCRC32)))")
+        }
+        return record.result
+    }
+
+    /// The error for a log that no longer matches what its checkpoint or result recorded. Not a silent restart:
+    /// a changed log means a damaged disk or a hand edit, which the user should hear of; the way out is named.
+    private func damagedLog(_ problem: String) -> ReportError {
+        ReportError(path: logPath, reason: "\(problem); remove the folder \(directory) to redo this job alone")
+    }
+
+    private static func hex(_ crc: UInt32) -> String { String(format: "%08x", crc) }
 
     /// Evaluates the job's stream, continuing from the saved checkpoint when `resume` and one is there (the log
     /// is cut back to it), else from the start. A checkpoint is saved after a whole pass once `checkpointInterval`
@@ -50,11 +74,17 @@ public final class EvaluationJob {
         let saved = resume ? try JobCheckpoint.read(from: checkpointPath) : nil
         if !resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
         try? FileManager.default.removeItem(atPath: resultPath)
-        let log = try JobLog(path: logPath, keepingBytes: saved?.logBytes ?? 0)
+        if saved != nil, !FileManager.default.fileExists(atPath: logPath) { throw damagedLog("is missing, but its checkpoint is there") }
+        let log: JobLog
+        do { log = try JobLog(path: logPath, keepingBytes: saved?.logBytes ?? 0) } catch { throw saved == nil ? error : damagedLog(error.reason) }
+        if let saved, let expected = saved.logCRC32, expected != log.checksum {
+            throw damagedLog("its first \(saved.logBytes) bytes changed since its checkpoint (CRC-32 \(Self.hex(log.checksum)), "
+                + "the checkpoint has \(Self.hex(expected)))")
+        }
         var statistics = NLLStatistics()
         try JobLog.forEachRow(of: logPath) { _, nll in statistics.add(nll) }
         if let saved, statistics.count != saved.state.stream.predictions {
-            throw ReportError(path: logPath, reason: "holds \(statistics.count) predictions, its checkpoint says \(saved.state.stream.predictions)")
+            throw damagedLog("holds \(statistics.count) predictions, its checkpoint says \(saved.state.stream.predictions)")
         }
 
         var memory = saved?.memory ?? []
@@ -64,16 +94,21 @@ public final class EvaluationJob {
         var checkpointCost: TimeInterval = 0
         let progress = ProgressReporter(label: progressLabel, total: options.maxPredictions == .max ? nil : options.maxPredictions,
                                         alreadyDone: statistics.count, sink: reportProgress)
+        var skipped: [Int] = []
         let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved?.state, shouldStop: shouldStop,
                                              checkpoint: { makeState in
             let now = Date()
             guard shouldStop() || now.timeIntervalSince(lastCheckpoint) >= max(checkpointInterval, 20 * checkpointCost) else { return }
             let logBytes = try log.sync()
             try JobCheckpoint(state: makeState(), logBytes: logBytes, seconds: priorSeconds + now.timeIntervalSince(segmentStart),
-                              memory: memory).write(to: self.checkpointPath)
+                              memory: memory, logCRC32: log.checksum).write(to: self.checkpointPath)
             lastCheckpoint = Date()
             checkpointCost = lastCheckpoint.timeIntervalSince(now)
-        }) { prediction in
+        }, skipped: { skipped = $0 }) { prediction in
+            // A NaN or infinite NLL means the model's numbers broke down (its weights or hyper-parameters):
+            // no perplexity can be reported.
+            guard prediction.nll.isFinite else { throw EvaluationError.nonFiniteNLL(model: evaluator.model.weights.file.path, prediction: prediction,
+                                                                                             number: statistics.count + 1) }
             try log.append(prediction)
             statistics.add(prediction.nll)
             progress.update(predictions: statistics.count, meanNLL: statistics.meanNLL)
@@ -81,15 +116,18 @@ public final class EvaluationJob {
                 memory.append(MemorySample(predictions: statistics.count, residentBytes: rss))
             }
         }
-        _ = try log.sync()
+        if !stopped, statistics.count == 0 { throw EvaluationError.noPredictions(data: dataset.path) }
+        let logBytes = try log.sync()
         progress.finish(predictions: statistics.count, meanNLL: statistics.meanNLL)
         let result = Result(predictions: statistics.count, maxPredictions: options.maxPredictions,
                             seconds: priorSeconds + Date().timeIntervalSince(segmentStart),
-                            peakResidentBytes: MachineInfo.peakResidentBytes(), memory: memory, complete: !stopped)
+                            peakResidentBytes: MachineInfo.peakResidentBytes(), memory: memory, complete: !stopped,
+                            skippedDocuments: skipped)
         if !stopped {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try DurableFile.write([UInt8]((try? encoder.encode(result)) ?? Data()), to: resultPath)
+            let record = FinishedRecord(result: result, logBytes: logBytes, logCRC32: log.checksum)
+            try DurableFile.write([UInt8]((try? encoder.encode(record)) ?? Data()), to: resultPath)
             // A job that reached its budget before the data ran out keeps its last checkpoint: a longer run of it
             // continues from there.
             if statistics.count < options.maxPredictions { try? FileManager.default.removeItem(atPath: checkpointPath) }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import StreamPPLKernels
 
 /// One scored prediction: the NLL of `target.token` given everything the cache let the model see.
@@ -12,6 +13,11 @@ public struct Prediction: Sendable, Equatable {
 public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case sinkTextNotOneToken(config: String, tokens: [Int32])
     case stateDoesNotFit(config: String)
+    /// The KV cache and pass buffers would need `bytes` (nil: more than an Int counts), over `physicalBytes`.
+    case exceedsMemory(config: String, chunkSize: Int, bytes: Int?, physicalBytes: Int)
+    case nonFiniteNLL(model: String, prediction: Prediction, number: Int)
+    /// A whole stream without one document of two tokens.
+    case noPredictions(data: String)
 
     public var description: String {
         switch self {
@@ -19,8 +25,22 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
             "invalid cache config '\(config)': the sink string must encode to exactly one token, it encodes to \(tokens.count) (\(tokens.map(String.init).joined(separator: " ")))"
         case let .stateDoesNotFit(config):
             "the saved state does not fit cache config '\(config)' on this model"
+        case let .exceedsMemory(config, chunkSize, bytes, physicalBytes):
+            "cache config '\(config)' with passes of \(chunkSize) tokens needs "
+                + (bytes.map { "at least \(Self.gigabytes($0)) GB for its KV cache and pass buffers, more than" }
+                    ?? "more bytes for its KV cache and pass buffers than a 64-bit count holds, let alone")
+                + " this machine's \(Self.gigabytes(physicalBytes)) GB of memory"
+        case let .nonFiniteNLL(model, prediction, number):
+            "\(model): prediction \(number) (document \(prediction.document), position \(prediction.position)) has NLL \(prediction.nll): "
+                + "the model's numbers are not finite, no perplexity can be reported"
+        case let .noPredictions(data):
+            "\(data): no document has the two tokens a prediction needs, nothing to score"
         }
     }
+}
+
+extension EvaluationError {
+    fileprivate static func gigabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / Double(1 << 30)) }
 }
 
 /// Where an evaluation stands between two forward passes: enough to continue it exactly (`run --resume`).
@@ -68,18 +88,67 @@ public final class Evaluator {
         self.tokenizer = tokenizer
     }
 
+    /// The fewest bytes the KV cache, attention scores, activations and logits of `config` take with these options
+    /// (nil: more than an Int counts). Every product is checked: release builds use -Ounchecked, where an overflow
+    /// would wrap silently. A dense cache grows with the stream; only its first pass is counted.
+    public func requiredBytes(for config: CacheConfig, options: EvaluationOptions) -> Int? {
+        let model = model.config
+        var overflow = false
+        func sum(_ terms: Int...) -> Int {
+            terms.reduce(0) { let (value, over) = $0.addingReportingOverflow($1); overflow = overflow || over; return value }
+        }
+        func product(_ factors: Int...) -> Int {
+            factors.reduce(1) { let (value, over) = $0.multipliedReportingOverflow(by: $1); overflow = overflow || over; return value }
+        }
+        let pass = Self.passTokens(config, options)
+        let scored: Int, sinks: Int, rows: Int   // rows: the most window (or recompute) keys one pass sees
+        switch config.policy {
+        case .dense: (scored, sinks, rows) = (pass, 0, pass)
+        case let .sinkWindow(sinkCount, window, _): (scored, sinks, rows) = (pass, sinkCount, sum(window, pass))
+        case let .recompute(length, stride): (scored, sinks, rows) = (min(stride, pass), 0, length)
+        }
+        let queryWidth = product(model.headCount, model.headSize)
+        let activations = sum(product(3, model.embeddingSize), product(2, queryWidth), product(2, model.keyValueSize),
+                              product(2, model.feedForwardSize))
+        let floats = sum(product(model.layerCount, 2, sum(sinks, rows), model.keyValueSize),   // keys and values
+                         product(model.headCount, pass, sum(sinks, rows)),                     // one pass's attention scores
+                         product(pass, activations), product(scored, model.vocabularySize))
+        let bytes = product(floats, MemoryLayout<Float>.size)
+        return overflow ? nil : bytes
+    }
+
+    /// Throws when `config` cannot fit in this machine's physical memory, before anything is allocated: a size typed
+    /// with a digit too many is a one-line error, not an allocation failure.
+    public func checkMemory(for config: CacheConfig, options: EvaluationOptions) throws(EvaluationError) {
+        let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        let bytes = requiredBytes(for: config, options: options)
+        guard let bytes, bytes <= physical else {
+            throw .exceedsMemory(config: config.text, chunkSize: Self.passTokens(config, options), bytes: bytes, physicalBytes: physical)
+        }
+    }
+
+    /// Tokens per forward pass: one on the exact path, a whole window when re-computing, else a chunk.
+    private static func passTokens(_ config: CacheConfig, _ options: EvaluationOptions) -> Int {
+        if options.exactTokenByToken { return 1 }
+        if case let .recompute(length, _) = config.policy { return length }
+        return options.chunkSize
+    }
+
     /// Runs the whole stream (or until `shouldStop` says so between passes), from its start or from a state
     /// `checkpoint` was offered. Returns whether it was stopped early.
     ///
     /// `checkpoint` is called after every whole pass (and not after the short last one), before `shouldStop`;
     /// the state it is handed is only built when called. Resuming from it continues with the same passes, so
-    /// the numbers equal those of a run that never stopped.
+    /// the numbers equal those of a run that never stopped. `skipped` is handed, at the end, the documents passed
+    /// over along the whole stream (resumed part included) for having fewer than two tokens.
     @discardableResult
     public func evaluate(_ config: CacheConfig, dataset: Dataset, options: EvaluationOptions,
                          resumingFrom resumed: EvaluationState? = nil,
                          shouldStop: () -> Bool = { false },
                          checkpoint: (() -> EvaluationState) throws -> Void = { _ in },
+                         skipped: ([Int]) -> Void = { _ in },
                          record: (Prediction) throws -> Void) throws -> Bool {
+        try checkMemory(for: config, options: options)
         let shape = AttentionShape(config: model.config)
         let rotary = RotaryEmbedding(config: model.config)
         var prefix: [Int32] = []
@@ -121,6 +190,7 @@ public final class Evaluator {
                                     record: record)
         }
         if let error = stream.error { throw error }
+        skipped(stream.skippedDocuments)
         return stopped
     }
 

@@ -25,12 +25,17 @@ struct JobCheckpoint: Equatable {
     var logBytes: Int
     var seconds: Double
     var memory: [MemorySample]
+    /// CRC-32 of those `logBytes` bytes, so that a log changed after the checkpoint (a digit edited, rows swapped,
+    /// another job's checkpoint copied in) is caught on resume instead of silently giving other numbers.
+    /// Nil only in checkpoints written before it was recorded.
+    var logCRC32: UInt32? = nil
 
     private static let magic = Array("SPPLCKP1".utf8)
 
     private struct Header: Codable {
         var stream: TokenStream.Position
         var logBytes: Int
+        var logCRC32: UInt32?
         var seconds: Double
         var memory: [MemorySample]
         var recomputeHistory: [Int32]?
@@ -42,7 +47,7 @@ struct JobCheckpoint: Equatable {
 
     func write(to path: String) throws(ReportError) {
         let cache = state.cache
-        let header = Header(stream: state.stream, logBytes: logBytes, seconds: seconds, memory: memory,
+        let header = Header(stream: state.stream, logBytes: logBytes, logCRC32: logCRC32, seconds: seconds, memory: memory,
                             recomputeHistory: state.recomputeHistory, fedCount: cache?.fedCount, streamIndices: cache?.streamIndices,
                             layerFloats: cache?.keys.map(\.count))
         let json: Data
@@ -99,6 +104,6 @@ struct JobCheckpoint: Equatable {
         guard stored == crc else { throw damaged("checksum mismatch") }
         guard (try? handle.read(upToCount: 1))?.isEmpty ?? true else { throw damaged("longer than its header says") }
         return JobCheckpoint(state: EvaluationState(stream: header.stream, cache: cache, recomputeHistory: header.recomputeHistory),
-                             logBytes: header.logBytes, seconds: header.seconds, memory: header.memory)
+                             logBytes: header.logBytes, seconds: header.seconds, memory: header.memory, logCRC32: header.logCRC32)
     }
 }

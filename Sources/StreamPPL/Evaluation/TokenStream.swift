@@ -23,6 +23,8 @@ public struct TokenStream: IteratorProtocol {
     private var tokens: [Int32] = []
     private var cursor = 0
     public private(set) var predictions = 0
+    /// Documents too short to score (fewer than two tokens), in stream order.
+    public private(set) var skippedDocuments: [Int] = []
     /// The first error met reading a document; the stream ends there.
     public private(set) var error: DatasetError?
 
@@ -34,6 +36,9 @@ public struct TokenStream: IteratorProtocol {
         /// Index within `document` of the next token to feed.
         public var cursor: Int
         public var predictions: Int
+        /// Documents passed over so far because they have fewer than the two tokens a prediction needs
+        /// (nil: none, and in checkpoints written before they were recorded).
+        public var skippedDocuments: [Int]?
     }
 
     public init(dataset: Dataset, prefix: [Int32] = [], maxPredictions: Int = .max, tokenize: @escaping (String) -> [Int32]) {
@@ -49,13 +54,15 @@ public struct TokenStream: IteratorProtocol {
         document = position.document
         cursor = position.cursor
         predictions = position.predictions
+        skippedDocuments = position.skippedDocuments ?? []
         if document >= 0, document < dataset.documentCount {
             do { tokens = tokenize(try dataset.text(ofDocument: document)) } catch { self.error = error }
         }
     }
 
     public var position: Position {
-        Position(prefixRemaining: prefix.count, document: document, cursor: cursor, predictions: predictions)
+        Position(prefixRemaining: prefix.count, document: document, cursor: cursor, predictions: predictions,
+                 skippedDocuments: skippedDocuments.isEmpty ? nil : skippedDocuments)
     }
 
     public mutating func next() -> FedToken? {
@@ -89,6 +96,7 @@ public struct TokenStream: IteratorProtocol {
                 return nil
             }
             cursor = 0
+            if tokens.count < 2, predictions < maxPredictions { skippedDocuments.append(document) }
         }
         defer { cursor += 1; predictions += 1 }
         return FedToken(token: tokens[cursor],

@@ -27,24 +27,24 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .truncated(path, reading, offset, needed, fileSize):
             "\(path): truncated GGUF file: \(reading) at byte \(offset) needs at least \(needed) bytes, the file has \(fileSize)"
         case let .invalidValueType(path, key, type):
-            "\(path): metadata key '\(key)' has unknown value type \(type), expected 0...12"
+            "\(path): metadata key '\(key.escapingControlCharacters)' has unknown value type \(type), expected 0...12"
         case let .invalidString(path, offset):
             "\(path): string at byte \(offset) is not valid UTF-8"
         case let .invalidAlignment(path, alignment):
             "\(path): general.alignment is \(alignment), expected a power of two"
         case let .unknownTensorType(path, tensor, type):
-            "\(path): tensor '\(tensor)' has unsupported type \(type); supported: "
+            "\(path): tensor '\(tensor.escapingControlCharacters)' has unsupported type \(type); supported: "
                 + TensorType.allCases.map(\.name).joined(separator: ", ")
         case let .badTensorShape(path, tensor, detail):
-            "\(path): tensor '\(tensor)': \(detail)"
+            "\(path): tensor '\(tensor.escapingControlCharacters)': \(detail)"
         case let .tensorOutOfBounds(path, tensor, end, fileSize):
-            "\(path): tensor '\(tensor)' data ends at byte \(end), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
+            "\(path): tensor '\(tensor.escapingControlCharacters)' data ends at byte \(end), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
         case let .tensorOffsetOutOfBounds(path, tensor, offset, fileSize):
-            "\(path): tensor '\(tensor)' has data offset \(offset), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
+            "\(path): tensor '\(tensor.escapingControlCharacters)' has data offset \(offset), past the end of the file (\(fileSize) bytes); the file is truncated or corrupt"
         case let .nestedArray(path, key):
-            "\(path): metadata key '\(key)' is an array of arrays, which GGUF readers do not support"
+            "\(path): metadata key '\(key.escapingControlCharacters)' is an array of arrays, which GGUF readers do not support"
         case let .duplicateName(path, kind, name):
-            "\(path): \(kind) '\(name)' appears twice"
+            "\(path): \(kind) '\(name.escapingControlCharacters)' appears twice"
         }
     }
 }

@@ -42,7 +42,7 @@ public enum GGUFValue: Sendable, Equatable {
     /// A short rendering for `inspect`: arrays show their length and first elements.
     public var summary: String {
         switch self {
-        case let .string(s): s.count > 60 ? "\"\(s.prefix(57))...\"" : "\"\(s)\""
+        case let .string(s): s.count > 60 ? "\"\(String(s.prefix(57)).escapingControlCharacters)...\"" : "\"\(s.escapingControlCharacters)\""
         case let .array(a):
             "[\(a.count) items: " + a.prefix(3).map(\.summary).joined(separator: ", ") + (a.count > 3 ? ", ..." : "") + "]"
         case let .bool(b): String(b)
@@ -51,4 +51,28 @@ public enum GGUFValue: Sendable, Equatable {
         default: intValue.map(String.init) ?? "?"
         }
     }
+}
+
+extension String {
+    /// The text with its control characters (line breaks, tabs, terminal escape sequences, U+2028...) written as
+    /// `\n`, `\t`, `\u{1B}`: a key or name read from a file then prints as one line and cannot drive the terminal.
+    public var escapingControlCharacters: String {
+        guard unicodeScalars.contains(where: \.isControlOrSeparator) else { return self }
+        var result = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.isControlOrSeparator: result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
+
+private extension Unicode.Scalar {
+    /// C0 and C1 controls, DEL, and the line and paragraph separators.
+    var isControlOrSeparator: Bool { value < 0x20 || (0x7F ... 0x9F).contains(value) || value == 0x2028 || value == 0x2029 }
 }

@@ -41,15 +41,28 @@ public struct ModelConfig: Sendable, Equatable {
         guard ModelRegistry.architectures.contains(architecture) else {
             throw .unsupportedArchitecture(path: path, architecture: architecture)
         }
+        // A key present with the wrong type is an error, not a default: a mistyped hyper-parameter must not be ignored.
+        func integer(_ key: String) throws(ModelError) -> Int? {
+            guard let value = gguf.metadata[key] else { return nil }
+            guard let integer = value.intValue else { throw .invalidValue(path: path, key: key, value: value.summary, expected: "an integer") }
+            return integer
+        }
+        func number(_ key: String, expected: String, valid: (Float) -> Bool) throws(ModelError) -> Float? {
+            guard let value = gguf.metadata[key] else { return nil }
+            guard let number = value.floatValue, number.isFinite, valid(number) else {
+                throw .invalidValue(path: path, key: key, value: value.summary, expected: expected)
+            }
+            return number
+        }
         func required(_ suffix: String) throws(ModelError) -> Int {
             let key = "\(architecture).\(suffix)"
-            guard let value = gguf.int(key) else { throw .missingKey(path: path, key: key) }
+            guard let value = try integer(key) else { throw .missingKey(path: path, key: key) }
             guard value > 0 else { throw .invalidValue(path: path, key: key, value: String(value), expected: "a positive integer") }
             return value
         }
         let embeddingSize = try required("embedding_length")
         let headCount = try required("attention.head_count")
-        let keyValueHeadCount = gguf.int("\(architecture).attention.head_count_kv") ?? headCount
+        let keyValueHeadCount = try integer("\(architecture).attention.head_count_kv") ?? headCount
         guard embeddingSize % headCount == 0 else {
             throw .invalidValue(path: path, key: "\(architecture).attention.head_count", value: String(headCount),
                                 expected: "a divisor of embedding_length \(embeddingSize)")
@@ -59,14 +72,18 @@ public struct ModelConfig: Sendable, Equatable {
                                 expected: "a divisor of head_count \(headCount)")
         }
         let headSize = embeddingSize / headCount
-        let ropeDimensions = gguf.int("\(architecture).rope.dimension_count") ?? headSize
+        let ropeDimensions = try integer("\(architecture).rope.dimension_count") ?? headSize
         guard ropeDimensions > 0, ropeDimensions <= headSize, ropeDimensions % 2 == 0 else {
             throw .invalidValue(path: path, key: "\(architecture).rope.dimension_count", value: String(ropeDimensions),
                                 expected: "an even number up to the head size \(headSize)")
         }
         let epsilonKey = "\(architecture).attention.layer_norm_rms_epsilon"
-        guard let normEpsilon = gguf.float(epsilonKey) else { throw .missingKey(path: path, key: epsilonKey) }
-        let vocabularySize = gguf.int("\(architecture).vocab_size")
+        // A NaN or zero epsilon makes every RMSNorm NaN or infinite: no perplexity could come out.
+        guard let normEpsilon = try number(epsilonKey, expected: "a finite number between 0 and 1", valid: { $0 > 0 && $0 < 1 }) else {
+            throw .missingKey(path: path, key: epsilonKey)
+        }
+        let ropeBase = try number("\(architecture).rope.freq_base", expected: "a finite number above 1", valid: { $0 > 1 }) ?? 10_000
+        let vocabularySize = try integer("\(architecture).vocab_size")
             ?? gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count
         guard let vocabularySize else { throw .missingKey(path: path, key: "\(architecture).vocab_size") }
         // Token ids index the embedding rows: a tokenizer larger than the model would read past them.
@@ -83,7 +100,7 @@ public struct ModelConfig: Sendable, Equatable {
                   feedForwardSize: try required("feed_forward_length"),
                   headCount: headCount,
                   keyValueHeadCount: keyValueHeadCount,
-                  ropeBase: Double(gguf.float("\(architecture).rope.freq_base") ?? 10_000),
+                  ropeBase: Double(ropeBase),
                   ropeDimensions: ropeDimensions,
                   normEpsilon: normEpsilon,
                   vocabularySize: vocabularySize)

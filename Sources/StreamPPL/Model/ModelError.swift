@@ -9,15 +9,15 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unsupportedArchitecture(path, architecture):
-            "\(path): unsupported architecture '\(architecture)' (general.architecture); supported: \(ModelRegistry.architectures.joined(separator: ", "))"
+            "\(path): unsupported architecture '\(architecture.escapingControlCharacters)' (general.architecture); supported: \(ModelRegistry.architectures.joined(separator: ", "))"
         case let .missingKey(path, key):
-            "\(path): missing metadata key '\(key)'"
+            "\(path): missing metadata key '\(key.escapingControlCharacters)'"
         case let .invalidValue(path, key, value, expected):
-            "\(path): metadata key '\(key)' is \(value), expected \(expected)"
+            "\(path): metadata key '\(key.escapingControlCharacters)' is \(value), expected \(expected)"
         case let .missingTensor(path, tensor):
-            "\(path): missing tensor '\(tensor)'"
+            "\(path): missing tensor '\(tensor.escapingControlCharacters)'"
         case let .tensorShape(path, tensor, found, expected):
-            "\(path): tensor '\(tensor)' has shape \(found), expected \(expected)"
+            "\(path): tensor '\(tensor.escapingControlCharacters)' has shape \(found), expected \(expected)"
         }
     }
 }

@@ -85,7 +85,7 @@ public struct ComparisonTolerance: Sendable, Equatable, CustomStringConvertible 
 
     public func allowedChange(from baseline: Double) -> Double { absolute + relative * abs(baseline) }
 
-    /// Written so that a NaN perplexity on either side fails.
+    /// Written so that a NaN perplexity on either side fails (`SummaryComparison` refuses such rows before).
     public func accepts(baseline: Double, candidate: Double) -> Bool {
         let change = candidate - baseline
         return oneSided ? change <= allowedChange(from: baseline) : abs(change) <= allowedChange(from: baseline)
@@ -122,6 +122,10 @@ public struct SummaryComparison: Sendable {
         for file in [baseline, candidate] {
             if let partial = file.rows.first(where: { !$0.complete }) {
                 throw ReportError(path: file.path, reason: "line \(partial.line): \(partial.key) is a partial run (complete=false)")
+            }
+            // A NaN or infinite perplexity is a run that broke, not a measurement: there is nothing to compare.
+            if let broken = file.rows.first(where: { !$0.perplexity.isFinite || !$0.meanNLL.isFinite }) {
+                throw ReportError(path: file.path, reason: "line \(broken.line): \(broken.key) has ppl \(broken.perplexity), not a finite number")
             }
         }
         let candidateRows = Dictionary(candidate.rows.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
@@ -192,7 +196,6 @@ public struct SummaryComparison: Sendable {
 
     private func failureMessage(_ row: RowComparison) -> String {
         let moved = "ppl \(row.baseline) -> \(row.candidate) (\(String(format: "%+.3g%%", row.relativeChange * 100)))"
-        if row.baseline.isNaN || row.candidate.isNaN { return moved + ": not a number" }
         let bound = tolerance.oneSided ? "rose by more than" : "moved by more than ±"
         return moved + ": \(bound)\(String(format: "%.4g", row.allowedChange))"
     }

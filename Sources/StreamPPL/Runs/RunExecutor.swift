@@ -64,10 +64,12 @@ public final class RunExecutor {
             try (datasets[data]?.files ?? []).map { RunManifest.HashedFile(path: $0, sha256: try SHA256.hexDigest(ofFile: $0)) }
         }
         let dataFiles = filesByData.flatMap { $0 }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let jobs = settings.jobs.filter { shard?.selects($0) ?? true }
+        // Before any folder is made or job run: a job that cannot fit in memory fails now, not hours in.
+        for job in jobs { try evaluator.checkMemory(for: job.config, options: settings.evaluationOptions) }
+        try Self.createFolder(out)
         let lock = try FolderLock(lockingFor: out, in: lockFolder)
         defer { lock.release() }
-        let jobs = settings.jobs.filter { shard?.selects($0) ?? true }
         let resumeJobs = try prepareWorkFolder(Plan(settings: settings, modelSHA256: modelSHA256, dataFiles: dataFiles, shard: shard,
                                                     version: StreamPPLVersion.current), resume: resume)
 
@@ -79,7 +81,7 @@ public final class RunExecutor {
             let evaluation = EvaluationJob(directory: folder, config: job.config)
             let wanted = settings.maxTokens ?? .max
             let result: EvaluationJob.Result
-            if resumeJobs, let finished = evaluation.finishedResult(), finished.covers(wanted) {
+            if resumeJobs, let finished = try evaluation.finishedResult(), finished.covers(wanted) {
                 result = finished
             } else {
                 guard let dataset = datasets[job.data] else { throw RunSettingsError(reason: "no dataset \(job.data)") }
@@ -122,6 +124,37 @@ public final class RunExecutor {
         return false
     }
 
+    /// Makes the folder `path` and its parents. A plain one-line error (e.g. "out/x: exists and is not a folder")
+    /// instead of Foundation's NSCocoaErrorDomain text.
+    static func createFolder(_ path: String) throws(ReportError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw ReportError(path: prefix, reason: "exists and is not a folder") }
+                continue
+            }
+            guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else {
+                throw ReportError(path: prefix, reason: "cannot create the folder: " + String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    /// `path` with `..` and symbolic links resolved, also for a folder not made yet (its nearest existing parent is
+    /// resolved), so that two spellings of one folder compare equal.
+    static func resolvedPath(_ path: String) -> String {
+        var url = URL(fileURLWithPath: path).standardizedFileURL
+        var missing: [String] = []
+        while !FileManager.default.fileExists(atPath: url.path), url.pathComponents.count > 1 {
+            missing.insert(url.lastPathComponent, at: 0)
+            url.deleteLastPathComponent()
+        }
+        guard let real = realpath(url.path, nil) else { return url.path }
+        defer { free(real) }
+        return ([String(cString: real)] + missing).joined(separator: "/")
+    }
+
     /// Where concurrent runs on the same folders would trip over each other: the run folder, or the whole store.
     private var lockFolder: String {
         switch placement {
@@ -152,7 +185,7 @@ struct FolderLock {
     private let descriptor: Int32
 
     init(lockingFor user: String, in folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try RunExecutor.createFolder(folder)
         let path = (folder as NSString).appendingPathComponent(".lock")
         descriptor = open(path, O_RDWR | O_CREAT, 0o644)
         guard descriptor >= 0 else { throw ReportError(path: path, reason: String(cString: strerror(errno))) }

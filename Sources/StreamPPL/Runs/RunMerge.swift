@@ -8,6 +8,10 @@ public enum RunMerge {
     public static func merge(_ folders: [String], into out: String, command: [String] = CommandLine.arguments) throws -> RunExecutor.Outcome {
         let started = Date()
         guard let first = folders.first else { throw RunSettingsError(reason: "merge needs at least one folder") }
+        let outPath = RunExecutor.resolvedPath(out)
+        if let input = folders.first(where: { RunExecutor.resolvedPath($0) == outPath }) {
+            throw ReportError(path: out, reason: "is the input folder \(input): merging into it would overwrite that shard; choose another output folder")
+        }
         let manifests = try folders.map { try RunManifest.read(from: ($0 as NSString).appendingPathComponent("run.json")) }
         let settings = manifests[0].settings
         for (folder, manifest) in zip(folders, manifests) {
@@ -35,6 +39,7 @@ public enum RunMerge {
         }
 
         let work = (out as NSString).appendingPathComponent(".streamppl-merge")
+        try RunExecutor.createFolder(out)
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -91,6 +96,10 @@ public enum RunMerge {
             guard count > 0 else { break }
             for record in try reader.read(chunk[0 ..< Int(count)]) { try handle(record) }
         }
+        // Z_BUF_ERROR here: the input ended inside a gzip stream (a cut copy), which must not merge as fewer rows.
+        var code: Int32 = 0
+        _ = gzerror(file, &code)
+        guard code == Z_OK else { throw ReportError(path: path, reason: "gzip data ends early (truncated file)") }
         if let record = try reader.finish() { try handle(record) }
     }
 }

@@ -64,8 +64,14 @@ public struct Tokenizer: Sendable {
         tokens = index
 
         let count = texts.count
-        func specialID(_ key: String, default fallback: Int?) -> Int32? {
-            if let id = gguf.int(key), (0 ..< count).contains(id) { return Int32(id) }
+        // The default only when the key is absent: an id outside the vocabulary is an error, not replaced.
+        func specialID(_ key: String, default fallback: Int?) throws(TokenizerError) -> Int32? {
+            if let value = gguf.metadata[key] {
+                guard let id = value.intValue, (0 ..< count).contains(id) else {
+                    throw .invalidMetadata(path: path, key: key, detail: "is \(value.summary), expected a token id from 0 to \(count - 1)")
+                }
+                return Int32(id)
+            }
             if let fallback, (0 ..< count).contains(fallback) { return Int32(fallback) }
             return nil
         }
@@ -87,8 +93,8 @@ public struct Tokenizer: Sendable {
             defaultAddsBOS = isLlama3
             addsSpacePrefix = false
             // llama.cpp's BPE defaults (11) are arbitrary; without metadata there is no BOS/EOS.
-            bosID = specialID("tokenizer.ggml.bos_token_id", default: nil)
-            eosID = specialID("tokenizer.ggml.eos_token_id", default: nil)
+            bosID = try specialID("tokenizer.ggml.bos_token_id", default: nil)
+            eosID = try specialID("tokenizer.ggml.eos_token_id", default: nil)
         case "llama":
             let scores: [Float]
             if gguf.metadata["tokenizer.ggml.scores"] == nil {
@@ -100,14 +106,14 @@ public struct Tokenizer: Sendable {
                 }
                 scores = values
             }
-            let unknownID = specialID("tokenizer.ggml.unknown_token_id", default: 0)
+            let unknownID = try specialID("tokenizer.ggml.unknown_token_id", default: 0)
             let encoder = SentencePieceEncoder(tokens: index, scores: scores, unknownID: unknownID)
             engine = .sentencePiece(encoder)
             preTokenizerName = gguf.string("tokenizer.ggml.pre")
             defaultAddsBOS = true
             addsSpacePrefix = gguf.bool("tokenizer.ggml.add_space_prefix") ?? true
-            bosID = specialID("tokenizer.ggml.bos_token_id", default: 1)
-            eosID = specialID("tokenizer.ggml.eos_token_id", default: 2)
+            bosID = try specialID("tokenizer.ggml.bos_token_id", default: 1)
+            eosID = try specialID("tokenizer.ggml.eos_token_id", default: 2)
         default:
             throw .unsupportedModel(path: path, model: model)
         }
