@@ -2,7 +2,7 @@ import XCTest
 @testable import StreamPPL
 
 /// Real-model checks against numbers computed by implementations nobody on this project wrote
-/// (../shared/fixtures/README.md): the paper's PyTorch loop, llama.cpp and a float64 NumPy forward pass.
+/// (Fixtures/reference/README.md): the paper's PyTorch loop, llama.cpp and a float64 NumPy forward pass.
 final class ReferenceFixtureTests: XCTestCase {
     func evaluate(_ config: String, data: String, predictions: Int, exact: Bool = false) throws -> [Prediction] {
         try SmolLM2.evaluate(config, data: data, predictions: predictions, exact: exact)
@@ -54,6 +54,7 @@ final class ReferenceFixtureTests: XCTestCase {
             let ours = try evaluate("recompute:64/16", data: TestPaths.fixture("hamlet_gut.txt"), predictions: predictions, exact: exact)
             let agreement = Agreement(ours.map(\.nll), Array(reference.prefix(predictions)))
             XCTAssertEqual(ours.count, predictions)
+            print("recompute:64/16 \(exact ? "exact" : "chunked") vs NumPy: mean |dNLL| \(agreement.meanAbsolute), max \(agreement.maximum)")
             XCTAssertLessThanOrEqual(agreement.maximum, 1e-2, "exact: \(exact)")
             XCTAssertLessThanOrEqual(agreement.meanAbsolute, 1e-3, "exact: \(exact)")
         }
@@ -73,6 +74,7 @@ final class ReferenceFixtureTests: XCTestCase {
             XCTAssertEqual(String(prediction.token), String(fields[2]))
             worst = max(worst, abs(prediction.nll - (Double(fields[3]) ?? .nan)))
         }
+        print("4+60 two books vs NumPy: max |dNLL| \(worst)")
         XCTAssertLessThanOrEqual(worst, 1e-2)
         XCTAssertEqual(Set(ours.map(\.document)), [0, 1], "the stream crosses into the second book")
     }
