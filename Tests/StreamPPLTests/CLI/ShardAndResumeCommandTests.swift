@@ -169,21 +169,25 @@ final class ShardAndResumeCommandTests: CLITestCase {
         XCTAssertEqual(try run(common + ["--out", whole]).status, 0)
         let duration = Date().timeIntervalSince(started)
         let resumed = try outFolder()
-        var generator = SystemRandomNumberGenerator()
-        var kills: [Double] = []
-        for _ in 0 ..< 3 {
+        // Kill points from a seeded generator, as fractions of the span from 1.5 s to a third of the run, so that
+        // STREAMPPL_TEST_SEED=<seed> replays a failure's choice on any machine.
+        let seed = try TestSeed.value()
+        var generator = SplitMix64(seed: seed)
+        let fractions = (0 ..< 3).map { _ in Double.random(in: 0 ..< 1, using: &generator) }
+        let kills = fractions.map { 1.5 + $0 * (max(2, duration / 3) - 1.5) }
+        let context = "STREAMPPL_TEST_SEED=\(seed), kill -9 after \(kills.map { String(format: "%.2f s", $0) }.joined(separator: ", ")) "
+            + "(fractions \(fractions.map { String(format: "%.4f", $0) }.joined(separator: ", "))) of a \(String(format: "%.0f", duration)) s run"
+        print(context)
+        for (index, delay) in kills.enumerated() {
             let process = try start(common + ["--out", resumed, "--resume"])
-            let delay = Double.random(in: 1.5 ... max(2, duration / 3), using: &generator)
-            kills.append(delay)
             Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            XCTAssertEqual(process.terminationReason, .uncaughtSignal, "killed after \(delay) s")
+            XCTAssertEqual(process.terminationReason, .uncaughtSignal, "kill \(index + 1) did not find the run going; \(context)")
         }
         let last = try run(common + ["--out", resumed, "--resume"])
-        XCTAssertEqual(last.status, 0, last.stderr)
-        print("kill -9 after \(kills.map { String(format: "%.1f s", $0) }.joined(separator: ", ")) of a \(String(format: "%.0f", duration)) s run")
-        try assertSameOutputs(whole, resumed, "killed three times and resumed")
+        XCTAssertEqual(last.status, 0, "\(last.stderr); \(context)")
+        try assertSameOutputs(whole, resumed, "killed three times and resumed; \(context)")
     }
 
     func start(_ arguments: [String]) throws -> Process {

@@ -23,7 +23,10 @@ final class AttentionRecordingCacheTests: XCTestCase {
             let expected = Self.logits(model: model, cache: dense, tokens: tokens)
             let actual = Self.logits(model: model, cache: recording, tokens: tokens)
             XCTAssertEqual(actual.count, expected.count)
-            XCTAssertLessThan(zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity, 1e-4)
+            let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+            print("recording vs dense streaming cache: max |dlogit| \(worst)")
+            // Measured 1.24e-5 (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter AttentionRecordingCacheTests`); bound 5x.
+            XCTAssertLessThan(worst, 7e-5)
         }
     }
 
@@ -35,17 +38,21 @@ final class AttentionRecordingCacheTests: XCTestCase {
         _ = Self.logits(model: model, cache: cache, tokens: tokens)
         XCTAssertEqual(cache.count, 16)
         var spread = false
+        var worstSum: Float = 0
         for layer in 0 ..< shape.layers {
             for head in 0 ..< shape.heads {
                 for query in 0 ..< 16 {
                     let row = (0 ..< 16).map { cache.probability(layer: layer, head: head, query: query, key: $0) }
-                    XCTAssertEqual(row[0 ... query].reduce(0, +), 1, accuracy: 1e-5, "layer \(layer) head \(head) query \(query)")
+                    worstSum = max(worstSum, abs(row[0 ... query].reduce(0, +) - 1))
+                    // Measured 1.8e-7 at worst (2026-12-02, same command); bound 5x.
+                    XCTAssertEqual(row[0 ... query].reduce(0, +), 1, accuracy: 1e-6, "layer \(layer) head \(head) query \(query)")
                     XCTAssertTrue(row[0 ... query].allSatisfy { $0 > 0 }, "every visible key gets some weight")
                     XCTAssertTrue(row[(query + 1)...].allSatisfy { $0 == 0 }, "no weight above the diagonal")
                     if query > 0, row[0 ... query].max() ?? 1 < 0.99 { spread = true }
                 }
             }
         }
+        print("recorded rows: max |sum - 1| \(worstSum)")
         XCTAssertTrue(spread, "a random model spreads attention over several keys")
     }
 }

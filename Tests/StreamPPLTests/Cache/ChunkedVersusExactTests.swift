@@ -25,6 +25,7 @@ final class ChunkedVersusExactTests: XCTestCase {
         let tokens = (0 ..< 301).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
         let shape = AttentionShape(config: model.config)
         let policies: [(sinks: Int, window: Int?)] = [(0, nil), (0, 16), (4, 12), (1, 7), (8, 24), (3, 1)]
+        var worstOverall = 0.0
         for positions in PositionMode.allCases {
             for (sinks, window) in policies {
                 let exact = Self.nlls(model: model, cache: ExactCache(shape: shape, rotary: RotaryEmbedding(config: model.config),
@@ -36,10 +37,14 @@ final class ChunkedVersusExactTests: XCTestCase {
                                             tokens: tokens, passSize: passSize)
                     let worst = zip(exact, chunked).map { abs($0 - $1) }.max() ?? .infinity
                     XCTAssertEqual(chunked.count, 300)
-                    XCTAssertLessThan(worst, 1e-4, "\(sinks)+\(window.map(String.init) ?? "dense") \(positions) pass \(passSize)")
+                    worstOverall = max(worstOverall, worst)
+                    // Measured 3.5e-5 at worst over every case (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter ChunkedVersusExactTests`); bound 5x.
+                    // METHOD.md §3's bar, 2e-3, is checked on the real model (StreamingPolicyTests).
+                    XCTAssertLessThan(worst, 2e-4, "\(sinks)+\(window.map(String.init) ?? "dense") \(positions) pass \(passSize)")
                 }
             }
         }
+        print("chunked vs token-by-token, tiny model: max |dNLL| \(worstOverall)")
     }
 
     /// Without eviction, cache slots are stream positions, so both position modes agree; with it they must not.
@@ -53,7 +58,10 @@ final class ChunkedVersusExactTests: XCTestCase {
         }
         let cache = run(.cache), original = run(.original)
         XCTAssertEqual(Array(cache[0 ..< 32]), Array(original[0 ..< 32]))
-        XCTAssertGreaterThan(zip(cache[40...], original[40...]).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+        let moved = zip(cache[40...], original[40...]).map { abs($0 - $1) }.max() ?? 0
+        print("cache vs original positions after eviction: max |dNLL| \(moved)")
+        // Measured 9.7 (2026-12-02, same command): a fifth of it, so a position mode that stops mattering fails.
+        XCTAssertGreaterThan(moved, 1)
     }
 
     /// The mask rule against the set definition A(i) = { j <= i : j < x or j >= i - y }.

@@ -32,6 +32,9 @@ final class PositionPrecisionTests: XCTestCase {
         let long = score(prefixLength: 1_000_000)
         // Past the receptive field (2 layers x 60 tokens) only the sinks and the text itself matter.
         let worst = zip(short[150...], long[150...]).map { abs($0 - $1) }.max() ?? .infinity
-        XCTAssertLessThan(worst, 1e-5)
+        print("after a 1M-token prefix vs a short one: max |dNLL| \(worst)")
+        // Measured 0.0 (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter PositionPrecisionTests`): the same operations on the same
+        // numbers. The bound leaves room for a summation order that depends on buffer offsets, nothing more.
+        XCTAssertLessThan(worst, 1e-6)
     }
 }

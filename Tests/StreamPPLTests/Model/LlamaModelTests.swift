@@ -22,7 +22,9 @@ final class LlamaModelTests: XCTestCase {
         // Equal up to rounding: BLAS sums a 4-row product in another order than a 12-row one.
         for row in 0 ..< 4 {
             let difference = (0 ..< vocabulary).map { abs(lean.logits.row(row)[$0] - full.logits.row(8 + row)[$0]) }.max() ?? 0
-            XCTAssertLessThan(difference, 1e-4, "row \(8 + row)")
+            print("scored rows vs full pass, row \(8 + row): max |dlogit| \(difference)")
+            // Measured 3.8e-6 at worst (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter LlamaModelTests`); bound 5x.
+            XCTAssertLessThan(difference, 2e-5, "row \(8 + row)")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// Where tests find the repository, the shared fixtures and the fetched models.
+/// Where tests find the repository, the committed fixtures and the fetched models.
 enum TestPaths {
     /// The package root, from this file's location (Tests/StreamPPLTests/Support/).
     static let repository: String = {
@@ -10,14 +10,10 @@ enum TestPaths {
         return url.path
     }()
 
-    /// The reference fixtures: `STREAMPPL_FIXTURES`, else `../shared/fixtures` beside the repository where
-    /// that exists (the source of truth), else the copy committed in `Fixtures/reference` for clones elsewhere.
-    static let fixtures: String = {
-        if let override = ProcessInfo.processInfo.environment["STREAMPPL_FIXTURES"] { return override }
-        let shared = (repository as NSString).deletingLastPathComponent + "/shared/fixtures"
-        if FileManager.default.fileExists(atPath: shared + "/README.md") { return shared }
-        return repository + "/Tests/StreamPPLTests/Fixtures/reference"
-    }()
+    /// The reference fixtures committed in `Fixtures/reference` (PROVENANCE.md there says where they come from),
+    /// or the folder `STREAMPPL_FIXTURES` names: the repository stands alone.
+    static let fixtures: String = ProcessInfo.processInfo.environment["STREAMPPL_FIXTURES"]
+        ?? repository + "/Tests/StreamPPLTests/Fixtures/reference"
 
     static let models: String = ProcessInfo.processInfo.environment["STREAMPPL_MODELS"] ?? repository + "/models"
 

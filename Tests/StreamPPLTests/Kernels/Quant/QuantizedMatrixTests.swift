@@ -130,6 +130,8 @@ final class QuantizedMatrixTests: XCTestCase {
                                         file: StaticString = #filePath, line: UInt = #line) {
         var row = [Float](repeating: 0, count: matrix.columns)
         var failures = 0
+        var worstRatio = 0.0
+        defer { print("\(label): max error / (magnitude + 1) \(worstRatio)") }
         for r in 0 ..< matrix.rows {
             row.withUnsafeMutableBufferPointer {
                 dequantize(matrix.type, from: matrix.data + r * matrix.rowBytes, into: $0.baseAddress!, count: matrix.columns)
@@ -141,7 +143,9 @@ final class QuantizedMatrixTests: XCTestCase {
                 magnitude += abs(product)
             }
             let error = abs(Double(y[r]) - reference)
-            if !(error <= 1e-5 * (magnitude + 1)) {
+            worstRatio = max(worstRatio, error / (magnitude + 1))
+            // Measured 3.4e-8 at worst over every type and shape (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter QuantizedMatrixTests`); bound 5x.
+            if !(error <= 2e-7 * (magnitude + 1)) {
                 failures += 1
                 if failures <= 5 {
                     XCTFail("\(label) row \(r): \(y[r]) vs \(reference) (error \(error), magnitude \(magnitude))", file: file, line: line)
