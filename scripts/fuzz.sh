@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets of Fuzz/ (with AddressSanitizer) and run them over the seed corpus.
+#
+# Usage: scripts/fuzz.sh [gguf|settings|all] [--seconds N | --runs N] [--no-build]
+#   gguf      Fuzz/Sources/FuzzGGUF: bytes as a GGUF file, then model config, tokenizer, a tokenize/decode
+#   settings  Fuzz/Sources/FuzzSettings: a run configuration file (TOML or JSON) or an experiment file
+#   all       both, one after the other (default); --seconds/--runs apply to each
+#   --seconds N   run each target for N seconds (default 60)
+#   --runs N      run each target for N executions instead
+#   --no-build    use the fuzzers already built
+#
+# The corpus (Fuzz/Corpus/TARGET) is copied to a scratch folder, Fuzz/.build/fuzz-runs/TARGET-TIME/, so the
+# repository's corpus is never modified; new inputs and any crash land there. Prints one summary line per target
+# (executions, exec/s, coverage, crashes) and a last "fuzz: ..." line; exits 1 on a crash, a timeout (a hang:
+# one input over 10 s) or running out of memory (over the RSS limit), printing the path of the input that did it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+prog=fuzz
+die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 2; }
+
+which=all seconds=60 runs="" build=1
+while (($#)); do
+    case "$1" in
+        gguf | settings | all) which=$1 ;;
+        --seconds) seconds=${2:?--seconds needs a number}; runs=""; shift ;;
+        --runs) runs=${2:?--runs needs a number}; shift ;;
+        --no-build) build=0 ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument '$1' (see --help)" ;;
+    esac
+    shift
+done
+[[ $seconds =~ ^[0-9]+$ && ( -z $runs || $runs =~ ^[0-9]+$ ) ]] || die "--seconds and --runs take a whole number"
+
+# Release build of everything (the StreamPPL library included: -sanitize=... reaches dependencies), with
+# -O last so that it replaces the library's -Ounchecked: overflow and bounds checks stay on while fuzzing.
+flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -O)
+if ((build)); then
+    start=$SECONDS
+    (cd Fuzz && swift build "${flags[@]}" 2>&1 | grep -v "Cannot export local symbol") || die "the fuzz build failed"
+    echo "fuzz: build finished in $((SECONDS - start)) s"
+fi
+bin=$(cd Fuzz && swift build "${flags[@]}" --show-bin-path)
+
+# Per target: binary, corpus folder, longest input (GGUF seeds are up to ~24 KB; settings files are short).
+declare -A binary=([gguf]=FuzzGGUF [settings]=FuzzSettings)
+declare -A maxlen=([gguf]=32768 [settings]=4096)
+targets=(gguf settings)
+[[ $which == all ]] || targets=("$which")
+
+failed=0 summary=()
+for target in "${targets[@]}"; do
+    work="Fuzz/.build/fuzz-runs/$target-$(date -u +%Y%m%dT%H%M%S)"
+    mkdir -p "$work/corpus" "$work/crashes"
+    cp Fuzz/Corpus/"$target"/* "$work/corpus/"
+    limit=(-max_total_time="$seconds")
+    [[ -z $runs ]] || limit=(-runs="$runs")
+    start=$SECONDS status=0
+    # 4 GiB per process is far above what any input needs and leaves room on a 24 GiB machine for other work;
+    # -malloc_limit_mb (the same by default) makes a single huge allocation from a corrupt length a finding.
+    "$bin/${binary[$target]}" "${limit[@]}" -max_len="${maxlen[$target]}" -rss_limit_mb=4096 -timeout=10 \
+        -print_final_stats=1 -artifact_prefix="$work/crashes/" "$work/corpus" > "$work/log.txt" 2>&1 || status=$?
+    elapsed=$((SECONDS - start))
+    executions=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log.txt" | grep -o '[0-9]*$' || true)
+    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$work/log.txt" | grep -o '[0-9]*$' || true)
+    coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work/log.txt" | tail -1 || true)
+    found=$(find "$work/crashes" -type f | wc -l)
+    line="$target: ${executions:-?} executions in ${elapsed} s (${rate:-?} exec/s), ${coverage:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) files, $found crashes"
+    echo "fuzz: $line"
+    summary+=("$line")
+    if ((status != 0 || found > 0)); then
+        failed=1
+        grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer)|Fatal error|deadly signal|SUMMARY' "$work/log.txt" >&2 || true
+        for input in "$work/crashes"/*; do [[ -e $input ]] && echo "fuzz: $target: failing input kept at $input (log: $work/log.txt)" >&2; done
+        ((found > 0)) || echo "fuzz: $target: the fuzzer exited with status $status (log: $work/log.txt)" >&2
+    fi
+done
+if ((failed)); then
+    echo "fuzz: FAILED: $(IFS=';'; echo "${summary[*]}")"
+    exit 1
+fi
+echo "fuzz: ok, 0 crashes: $(IFS=';'; echo "${summary[*]}")"
