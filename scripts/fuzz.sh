@@ -62,8 +62,8 @@ for target in "${targets[@]}"; do
     "$bin/${binary[$target]}" "${limit[@]}" -max_len="${maxlen[$target]}" -rss_limit_mb=4096 -timeout=10 \
         -print_final_stats=1 -artifact_prefix="$work/crashes/" "$work/corpus" > "$work/log.txt" 2>&1 || status=$?
     elapsed=$((SECONDS - start))
-    executions=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log.txt" | grep -o '[0-9]*$' || true)
-    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$work/log.txt" | grep -o '[0-9]*$' || true)
+    executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log.txt")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log.txt")
     coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work/log.txt" | tail -1 || true)
     found=$(find "$work/crashes" -type f | wc -l)
     line="$target: ${executions:-?} executions in ${elapsed} s (${rate:-?} exec/s), ${coverage:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) files, $found crashes"

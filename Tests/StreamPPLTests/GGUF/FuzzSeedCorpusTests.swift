@@ -13,10 +13,10 @@ final class FuzzSeedCorpusTests: XCTestCase {
         let out = ProcessInfo.processInfo.environment["STREAMPPL_FUZZ_SEEDS"]
         for (name, bytes) in Self.seeds() {
             let gguf = try bytes.withUnsafeBytes { buffer in try GGUFFile(bytes: buffer, name: name) }
-            if name.contains("vocab") || name.contains("llama") {
+            if name.contains("vocab") || name.hasPrefix("tiny-llama") {
                 XCTAssertFalse(try Tokenizer(gguf: gguf).encodeDocument("Hello world").isEmpty, name)
             }
-            if name.contains("llama") { XCTAssertNoThrow(try ModelConfig(gguf: gguf), name) }
+            if name.hasPrefix("tiny-llama") { XCTAssertNoThrow(try ModelConfig(gguf: gguf), name) }
             if let out {
                 try Data(bytes).write(to: URL(fileURLWithPath: out + "/" + name))
             } else {
@@ -70,7 +70,7 @@ final class FuzzSeedCorpusTests: XCTestCase {
     /// Byte-level BPE: the 256 byte tokens, a few merges, special tokens, BOS/EOS.
     static func bytePairVocabulary(pre: String) -> GGUFWriter {
         var writer = GGUFWriter()
-        let merged = ["He", "ll", "llo", "Hello", "Ġw", "or", "ld", "Ġwor", "Ġworld", "ĠĠ", "Ċ", "ĊĊ"]
+        let merged = ["He", "ll", "llo", "Hello", "Ġw", "or", "ld", "Ġwor", "Ġworld", "ĠĠ", "ĊĊ"]
         let special = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
         let texts = TinyLlama.byteLevelTokens() + merged + special
         writer.set("tokenizer.ggml.model", .string("gpt2"))
