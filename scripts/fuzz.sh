@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets of Fuzz/ (with AddressSanitizer) and run them over the seed corpus.
 #
-# Usage: scripts/fuzz.sh [gguf|settings|all] [--seconds N | --runs N] [--no-build]
+# Usage: scripts/fuzz.sh [gguf|settings|all] [--seconds N | --runs N] [--no-build] [-- LIBFUZZER-FLAG...]
 #   gguf      Fuzz/Sources/FuzzGGUF: bytes as a GGUF file, then model config, tokenizer, a tokenize/decode
 #   settings  Fuzz/Sources/FuzzSettings: a run configuration file (TOML or JSON) or an experiment file
 #   all       both, one after the other (default); --seconds/--runs apply to each
 #   --seconds N   run each target for N seconds (default 60)
 #   --runs N      run each target for N executions instead
 #   --no-build    use the fuzzers already built
+#   -- FLAGS      passed on to libFuzzer, e.g. -- -detect_leaks=0
 #
 # The corpus (Fuzz/Corpus/TARGET) is copied to a scratch folder, Fuzz/.build/fuzz-runs/TARGET-TIME/, so the
 # repository's corpus is never modified; new inputs and any crash land there. Prints one summary line per target
@@ -19,14 +20,15 @@ cd "$(dirname "$0")/.."
 prog=fuzz
 die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 2; }
 
-which=all seconds=60 runs="" build=1
+which=all seconds=60 runs="" build=1 extra=()
 while (($#)); do
     case "$1" in
         gguf | settings | all) which=$1 ;;
         --seconds) seconds=${2:?--seconds needs a number}; runs=""; shift ;;
         --runs) runs=${2:?--runs needs a number}; shift ;;
         --no-build) build=0 ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --) shift; extra=("$@"); break ;;
+        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
     shift
@@ -62,7 +64,7 @@ for target in "${targets[@]}"; do
     # Leaks are findings too, but for one in Foundation itself (Fuzz/lsan.supp).
     LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
         "$bin/${binary[$target]}" "${limit[@]}" -max_len="${maxlen[$target]}" -rss_limit_mb=4096 -timeout=10 \
-        -print_final_stats=1 -artifact_prefix="$work/crashes/" "$work/corpus" > "$work/log.txt" 2>&1 || status=$?
+        -print_final_stats=1 -artifact_prefix="$work/crashes/" "${extra[@]}" "$work/corpus" > "$work/log.txt" 2>&1 || status=$?
     elapsed=$((SECONDS - start))
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log.txt")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log.txt")
