@@ -13,7 +13,8 @@
 # The corpus (Fuzz/Corpus/TARGET) is copied to a scratch folder, Fuzz/.build/fuzz-runs/TARGET-TIME/, so the
 # repository's corpus is never modified; new inputs and any crash land there. Prints one summary line per target
 # (executions, exec/s, coverage, crashes) and a last "fuzz: ..." line; exits 1 on a crash, a timeout (a hang:
-# one input over 10 s) or running out of memory (over the RSS limit), printing the path of the input that did it.
+# one input over 10 s) or running out of memory (over the RSS limit), printing the path of the input that did it;
+# exits 130 when stopped by Ctrl-C or SIGTERM, after the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +52,7 @@ declare -A maxlen=([gguf]=32768 [settings]=4096)
 targets=(gguf settings)
 [[ $which == all ]] || targets=("$which")
 
-failed=0 summary=()
+failed=0 interrupted=0 summary=()
 for target in "${targets[@]}"; do
     work="Fuzz/.build/fuzz-runs/$target-$(date -u +%Y%m%dT%H%M%S)"
     mkdir -p "$work/corpus" "$work/crashes"
@@ -71,6 +72,10 @@ for target in "${targets[@]}"; do
     coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work/log.txt" | tail -1 || true)
     found=$(find "$work/crashes" -type f | wc -l)
     line="$target: ${executions:-?} executions in ${elapsed} s (${rate:-?} exec/s), ${coverage:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) files, $found crashes"
+    # libFuzzer exits 72 when stopped by SIGINT/SIGTERM, after printing its statistics.
+    if ((status == 72 && found == 0)); then
+        interrupted=1 status=0 line+=" (interrupted)"
+    fi
     echo "fuzz: $line"
     summary+=("$line")
     if ((status != 0 || found > 0)); then
@@ -83,5 +88,9 @@ done
 if ((failed)); then
     echo "fuzz: FAILED: $(IFS=';'; echo "${summary[*]}")"
     exit 1
+fi
+if ((interrupted)); then
+    echo "fuzz: interrupted, 0 crashes so far: $(IFS=';'; echo "${summary[*]}")"
+    exit 130
 fi
 echo "fuzz: ok, 0 crashes: $(IFS=';'; echo "${summary[*]}")"
