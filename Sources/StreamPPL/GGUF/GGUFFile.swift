@@ -28,9 +28,19 @@ public final class GGUFFile: @unchecked Sendable {
     private let tensorsByName: [String: GGUFTensorInfo]
     private let file: MappedFile
 
-    public init(path: String) throws(GGUFError) {
+    public convenience init(path: String) throws(GGUFError) {
+        try self.init(file: MappedFile(path: path), path: path)
+    }
+
+    /// Parses a copy of `bytes` held in memory; `name` stands for the path in messages. The fuzz targets
+    /// (Fuzz/) use this so each input is parsed by the same code as a file, without a file.
+    public convenience init(bytes: UnsafeRawBufferPointer, name: String) throws(GGUFError) {
+        try self.init(file: MappedFile(copying: bytes), path: name)
+    }
+
+    private init(file: MappedFile, path: String) throws(GGUFError) {
         self.path = path
-        file = try MappedFile(path: path)
+        self.file = file
         fileSize = file.bytes.count
         var cursor = ByteCursor(bytes: file.bytes, path: path)
 

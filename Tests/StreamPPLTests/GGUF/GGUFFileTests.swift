@@ -301,6 +301,34 @@ final class GGUFFileTests: TemporaryFilesTestCase {
         XCTFail("no padding length gave a header that tells 32 from 64")
     }
 
+    /// `GGUFFile(bytes:name:)` (the fuzz targets' entry) reads a copy of the bytes with the same code as a file:
+    /// same metadata, tensors and data, and the same errors with `name` standing for the path.
+    func testBytesInMemoryReadLikeTheFile() throws {
+        var writer = Self.smallWriter()
+        writer.addTensor("q8", dimensions: [32], type: TensorType.q8_0.rawValue, data: Self.randomBytes(34, seed: 3))
+        let bytes = writer.bytes()
+        let fromFile = try GGUFFile(path: keep(TemporaryFiles.write(bytes, name: "small.gguf")))
+        var copy = bytes
+        let inMemory = try copy.withUnsafeBytes { buffer in try GGUFFile(bytes: buffer, name: "in-memory.gguf") }
+        copy = []  // the file object holds its own copy
+        XCTAssertEqual(inMemory.path, "in-memory.gguf")
+        XCTAssertEqual(inMemory.fileSize, bytes.count)
+        XCTAssertEqual(inMemory.metadata, fromFile.metadata)
+        XCTAssertEqual(inMemory.metadataKeys, fromFile.metadataKeys)
+        XCTAssertEqual(inMemory.tensors, fromFile.tensors)
+        for tensor in inMemory.tensors {
+            XCTAssertEqual(Array(UnsafeRawBufferPointer(start: inMemory.data(of: tensor), count: tensor.byteCount)),
+                           Array(UnsafeRawBufferPointer(start: fromFile.data(of: tensor), count: tensor.byteCount)), tensor.name)
+        }
+
+        for (input, expected) in [([UInt8](), GGUFError.truncated(path: "x.gguf", reading: "magic", offset: 0, needed: 4, fileSize: 0)),
+                                  (Array(bytes.prefix(6)), .truncated(path: "x.gguf", reading: "version", offset: 4, needed: 4, fileSize: 6))] {
+            XCTAssertThrowsError(try input.withUnsafeBytes { buffer in try GGUFFile(bytes: buffer, name: "x.gguf") }) { error in
+                XCTAssertEqual(error as? GGUFError, expected)
+            }
+        }
+    }
+
     // MARK: Corrupt files
 
     func testMissingFileDirectoryAndEmptyFile() throws {
