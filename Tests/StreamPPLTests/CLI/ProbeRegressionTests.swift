@@ -137,7 +137,7 @@ final class ProbeRegressionTests: CLITestCase {
         XCTAssertEqual(try Dataset.readBytes(book).count > 100_000, true, "the whole file still reads")
 
         // The same for a shard's log cut in half: merged, it would be a run with fewer rows.
-        let model = try tinyLlama(), data = try longText(tokens: 20_000)
+        let model = try tinyLlama(), data = try longText(tokens: 2_000)
         var shards: [String] = []
         for index in 0 ..< 2 {
             let out = try outFolder() + "-\(index)"
