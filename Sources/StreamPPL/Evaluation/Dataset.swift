@@ -116,12 +116,17 @@ public struct Dataset: Sendable {
             if read == 0 { break }
             bytes.append(contentsOf: chunk[0 ..< Int(read)])
         }
-        // At the end of its input zlib reports Z_OK after a whole gzip stream and Z_BUF_ERROR in the middle of
-        // one: a cut download, which must not pass for a shorter book.
+        guard gzipEndedWhole(file) else { throw .unreadable(path: path, reason: "gzip data ends early (truncated file)") }
+        return bytes
+    }
+
+    /// Whether a gzip file read to its end (`gzread` returned 0) ended after a whole stream. At the end of its
+    /// input zlib reports Z_OK after a whole stream and Z_BUF_ERROR in the middle of one: a cut download or copy,
+    /// which must not pass for a shorter book or log.
+    static func gzipEndedWhole(_ file: gzFile) -> Bool {
         var code: Int32 = 0
         _ = gzerror(file, &code)
-        guard code == Z_OK else { throw .unreadable(path: path, reason: "gzip data ends early (truncated file)") }
-        return bytes
+        return code == Z_OK
     }
 
     static func decodeUTF8(_ bytes: [UInt8], path: String) throws(DatasetError) -> String {

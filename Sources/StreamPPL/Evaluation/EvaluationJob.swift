@@ -107,8 +107,9 @@ public final class EvaluationJob {
         }, skipped: { skipped = $0 }) { prediction in
             // A NaN or infinite NLL means the model's numbers broke down (its weights or hyper-parameters):
             // no perplexity can be reported.
-            guard prediction.nll.isFinite else { throw EvaluationError.nonFiniteNLL(model: evaluator.model.weights.file.path, prediction: prediction,
-                                                                                             number: statistics.count + 1) }
+            guard prediction.nll.isFinite else {
+                throw EvaluationError.nonFiniteNLL(model: evaluator.model.weights.file.path, prediction: prediction, number: statistics.count + 1)
+            }
             try log.append(prediction)
             statistics.add(prediction.nll)
             progress.update(predictions: statistics.count, meanNLL: statistics.meanNLL)

@@ -96,10 +96,7 @@ public enum RunMerge {
             guard count > 0 else { break }
             for record in try reader.read(chunk[0 ..< Int(count)]) { try handle(record) }
         }
-        // Z_BUF_ERROR here: the input ended inside a gzip stream (a cut copy), which must not merge as fewer rows.
-        var code: Int32 = 0
-        _ = gzerror(file, &code)
-        guard code == Z_OK else { throw ReportError(path: path, reason: "gzip data ends early (truncated file)") }
+        guard Dataset.gzipEndedWhole(file) else { throw ReportError(path: path, reason: "gzip data ends early (truncated file)") }
         if let record = try reader.finish() { try handle(record) }
     }
 }

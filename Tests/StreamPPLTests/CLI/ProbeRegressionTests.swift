@@ -135,6 +135,21 @@ final class ProbeRegressionTests: CLITestCase {
         let outcome = try run(["run", "--model", try tinyLlama(), "--data", folder, "--cache", "4+60", "--max-tokens", "50", "--out", try outFolder()])
         assertOneLineFailure(outcome, mentions: [folder + "/hamlet.txt.gz", "truncated"], "half a gzip book")
         XCTAssertEqual(try Dataset.readBytes(book).count > 100_000, true, "the whole file still reads")
+
+        // The same for a shard's log cut in half: merged, it would be a run with fewer rows.
+        let model = try tinyLlama(), data = try longText(tokens: 2_000)
+        var shards: [String] = []
+        for index in 0 ..< 2 {
+            let out = try outFolder() + "-\(index)"
+            XCTAssertEqual(try run(["run", "--model", model, "--data", data, "--cache", "2+8", "--cache", "0+8", "--shard", "\(index)/2",
+                                    "--out", out]).status, 0)
+            shards.append(out)
+        }
+        let log = shards[1] + "/nll.csv.gz"
+        let logBytes = try Data(contentsOf: URL(fileURLWithPath: log))
+        try logBytes.prefix(logBytes.count / 2).write(to: URL(fileURLWithPath: log))
+        assertOneLineFailure(try run(["merge", shards[0], shards[1], "--out", try outFolder() + "-merged"]), mentions: [log, "truncated"],
+                             "half a shard's log")
     }
 
     /// Case 5: nothing to score, or a NaN model, gave PPL NaN or 0 predictions with exit 0 and complete: true.
