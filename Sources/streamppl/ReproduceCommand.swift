@@ -45,7 +45,7 @@ struct ReproduceCommand: ParsableCommand {
             let wanted = names == ["all"] ? available : names
             var loaded = try wanted.map { try Experiment.load($0, from: experiments) }
             // Longest first: shorter ones then read prefixes of the same jobs.
-            loaded.sort { ($0.maxTokens ?? .max) > ($1.maxTokens ?? .max) }
+            loaded.sort { ($0.stream.maxTokens ?? .max) > ($1.stream.maxTokens ?? .max) }
             _ = try modelOptions.openModelFile()
             Interrupt.install()
             for experiment in loaded where !Interrupt.requested {
@@ -60,7 +60,7 @@ struct ReproduceCommand: ParsableCommand {
                     _ = try executor.execute(resume: true, title: experiment.title, shouldStop: { Interrupt.requested })
                     summary = try String(contentsOfFile: (out as NSString).appendingPathComponent("summary.md"), encoding: .utf8)
                 case .attention:
-                    let table = try subcommand(["attention", "--model", modelOptions.model, "--data", experiment.data?.first ?? RunSettings.defaultData,
+                    let table = try subcommand(["attention", "--model", modelOptions.model, "--data", experiment.firstDataset,
                                                 "--sequences", String(experiment.sequences ?? 256), "--length", String(experiment.length ?? 16),
                                                 "--out", out])
                     summary = "```\n" + table + "```\n"
@@ -82,7 +82,7 @@ struct ReproduceCommand: ParsableCommand {
         for (size, recomputeTokens) in zip(experiment.cacheSizes ?? [], experiment.recomputeTokens ?? []) where !Interrupt.requested {
             let configs = LatencySweep.configs(cacheSize: size)
             func measure(_ config: String, tokens: Int) throws -> LatencyMeasurement {
-                let json = try subcommand(["latency", "--model", modelOptions.model, "--data", experiment.data?.first ?? RunSettings.defaultData,
+                let json = try subcommand(["latency", "--model", modelOptions.model, "--data", experiment.firstDataset,
                                            "--cache", config, "--tokens", String(tokens), "--json"])
                 return try JSONDecoder().decode(LatencyMeasurement.self, from: Data(json.utf8))
             }
