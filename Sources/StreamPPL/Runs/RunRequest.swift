@@ -12,19 +12,11 @@ public struct RunRequest: Equatable, Sendable {
 
     static let schema = SettingsSchema<RunRequest>(fields: RunSettings.fields.map { $0.lifted(\RunRequest.settings) } + [
         SettingField("out", \.out, .string),
-        // A file's `resume = true` holds when the flag is absent; the flag can only add it.
-        SettingField(key: "resume") { (request: inout RunRequest, value: ConfigurationValue) throws(RunSettingsError) in
-            guard let flag = SettingKind<Bool>.bool.read(value) else {
-                throw RunSettingsError(key: "resume", found: value.description, expected: SettingKind<Bool>.bool.expected)
-            }
-            request.resume = request.resume || flag
-        },
-        SettingField(key: "shard") { (request: inout RunRequest, value: ConfigurationValue) throws(RunSettingsError) in
-            guard let text = SettingKind<String>.string.read(value) else {
-                throw RunSettingsError(key: "shard", found: value.description, expected: "a string K/N")
-            }
-            request.shard = try Shard(text)
-        },
+        // The flag is only given when set, so a file's `resume = true` holds without it.
+        SettingField("resume", \.resume, .bool),
+        SettingField("shard", \.shard, SettingKind<String>.string.then { (text: String) throws(SettingMismatch) in
+            do throws(RunSettingsError) { return try Shard(text) } catch { throw SettingMismatch(found: error.found, expected: error.expected) }
+        }),
         SettingField("checkpoint-interval", \.checkpointInterval, .seconds),
     ])
 

@@ -9,12 +9,38 @@ public struct GivenSetting: Equatable, Sendable {
     }
 }
 
+/// A value that is not of a setting's kind: what was found and what was expected (the field adds the key).
+struct SettingMismatch: Error {
+    let found: String
+    let expected: String
+}
+
 /// What a setting's value may be, and the typed value it reads to. The same kinds read flags and files, so a rule
 /// (a fraction in `checkpoint-interval`, a float that is a whole number) is the same everywhere.
 struct SettingKind<Value> {
-    /// Reads after "must be" in a message.
+    /// Reads after "must be" in a message: the values of the kind.
     let expected: String
-    let read: (ConfigurationValue) -> Value?
+    let read: (ConfigurationValue) throws(SettingMismatch) -> Value
+
+    /// `read` gives nil for a value not of the kind.
+    init(expected: String, read: @escaping (ConfigurationValue) -> Value?) {
+        self.expected = expected
+        self.read = { (value: ConfigurationValue) throws(SettingMismatch) -> Value in
+            guard let typed = read(value) else { throw SettingMismatch(found: value.description, expected: expected) }
+            return typed
+        }
+    }
+
+    private init(expected: String, reading: @escaping (ConfigurationValue) throws(SettingMismatch) -> Value) {
+        self.expected = expected
+        read = reading
+    }
+
+    /// Reads a value of this kind, then makes it into another: a string into a shard, strings into cache configs.
+    func then<Next>(_ make: @escaping (Value) throws(SettingMismatch) -> Next) -> SettingKind<Next> {
+        let read = self.read
+        return SettingKind<Next>(expected: expected, reading: { (value: ConfigurationValue) throws(SettingMismatch) -> Next in try make(read(value)) })
+    }
 
     static var string: SettingKind<String> {
         SettingKind<String>(expected: "a string") { if case let .string(text) = $0 { text } else { nil } }
@@ -91,16 +117,14 @@ struct SettingField<Target> {
 
     init<Value>(_ key: String, _ field: WritableKeyPath<Target, Value>, _ kind: SettingKind<Value>) {
         self.init(key: key) { (target: inout Target, value: ConfigurationValue) throws(RunSettingsError) in
-            guard let typed = kind.read(value) else { throw RunSettingsError(key: key, found: value.description, expected: kind.expected) }
-            target[keyPath: field] = typed
+            do throws(SettingMismatch) { target[keyPath: field] = try kind.read(value) } catch {
+                throw RunSettingsError(key: key, found: error.found, expected: error.expected)
+            }
         }
     }
 
     init<Value>(_ key: String, _ field: WritableKeyPath<Target, Value?>, _ kind: SettingKind<Value>) {
-        self.init(key: key) { (target: inout Target, value: ConfigurationValue) throws(RunSettingsError) in
-            guard let typed = kind.read(value) else { throw RunSettingsError(key: key, found: value.description, expected: kind.expected) }
-            target[keyPath: field] = typed
-        }
+        self.init(key, field, kind.then { (typed: Value) -> Value? in typed })
     }
 
     /// The same field inside a larger target (the run settings of a run request or of an experiment).
@@ -145,17 +169,15 @@ extension RunSettings {
     static let fields: [SettingField<RunSettings>] = [
         SettingField("model", \.model, .string),
         SettingField("data", \.data, .strings),
-        SettingField(key: "cache") { (settings: inout RunSettings, value: ConfigurationValue) throws(RunSettingsError) in
-            let kind = SettingKind<[String]>.strings
-            guard let texts = kind.read(value) else { throw RunSettingsError(key: "cache", found: value.description, expected: kind.expected) }
+        SettingField("cache", \.caches, SettingKind<[String]>.strings.then { (texts: [String]) throws(SettingMismatch) in
             var configs: [CacheConfig] = []
             for text in texts {
                 do throws(CacheConfigError) { configs.append(try CacheConfig(text)) } catch {
-                    throw RunSettingsError(key: "cache", found: text.debugDescription, expected: "a cache config (\(error.reason))")
+                    throw SettingMismatch(found: text.debugDescription, expected: "a cache config (\(error.reason))")
                 }
             }
-            settings.caches = configs
-        },
+            return configs
+        }),
         SettingField("max-tokens", \.maxTokens, .wholeNumber),
         SettingField("repeat", \.repeats, .wholeNumber),
         SettingField("exact-token-by-token", \.exactTokenByToken, .bool),
