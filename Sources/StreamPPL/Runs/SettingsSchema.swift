@@ -148,6 +148,11 @@ struct SettingsSchema<Target> {
                validate: (Target) throws(RunSettingsError) -> Void = { _ in }) throws(RunSettingsError) {
         var given: [String: GivenSetting] = [:]
         for layer in layers { given.merge(layer) { _, later in later } }
+        // A file's keys are checked as it is read; this catches a caller's (the CLI's flags) misspelled key.
+        if let unknown = given.keys.sorted().first(where: { !keys.contains($0) }), let setting = given[unknown] {
+            throw RunSettingsError(key: unknown, found: setting.value.description,
+                                   expected: "a known setting (\(keys.sorted().joined(separator: ", ")))", origin: setting.origin)
+        }
         for field in fields {
             guard let setting = given[field.key] else { continue }
             do { try field.set(&target, setting.value) } catch {

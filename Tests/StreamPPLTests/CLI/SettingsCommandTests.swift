@@ -32,7 +32,10 @@ final class SettingsCommandTests: CLITestCase {
     func testFractionalCheckpointIntervalInFlagsAndFiles() throws {
         let model = try tinyLlama(), data = try goodData()
         let base = ["run", "--model", model, "--data", data, "--cache", "2+8", "--max-tokens", "5"]
-        XCTAssertEqual(try run(base + ["--checkpoint-interval", "0.5", "--out", try outFolder()]).status, 0)
+        let csv = try outFolder()
+        XCTAssertEqual(try run(base + ["--checkpoint-interval", "0.5", "--log-format", "csv", "--positions", "original", "--out", csv]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: csv + "/nll.csv"), "--log-format csv")
+        XCTAssertEqual(try RunManifest.read(from: csv + "/run.json").settings.positions, .original)
         let toml = try config("checkpoint-interval = 0.5\n", name: "run.toml")
         let fromFile = try run(base + ["--config", toml, "--out", try outFolder()])
         XCTAssertEqual(fromFile.status, 0, fromFile.stderr)

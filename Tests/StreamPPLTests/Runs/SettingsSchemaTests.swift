@@ -71,6 +71,9 @@ final class SettingsSchemaTests: TemporaryFilesTestCase {
         XCTAssertEqual(fromFlag?.description, "'max-tokens' must be at least 1, found 0", "the library names the key, never a flag")
         let duplicate = settingError { _ = try RunRequest.resolve([flags(["data": .array([.string("a"), .string("a")])])]) }
         XCTAssertEqual(duplicate?.problem, "'data' must be each dataset once, found \"a\" twice")
+        let unknown = settingError { _ = try RunRequest.resolve([flags(["max-token": .integer(3)])]) }
+        XCTAssertEqual(unknown?.key, "max-token", "a key outside the schema is never dropped silently")
+        XCTAssertEqual(unknown?.expected.hasPrefix("a known setting (cache, checkpoint-interval, chunk-size,"), true)
         XCTAssertEqual(RunRequest(), try RunRequest.resolve([]), "nothing given: the defaults")
         XCTAssertEqual(RunRequest().settings.caches.map(\.text), ["4+1020"])
     }
