@@ -64,7 +64,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Run only shard K of N (jobs whose index is K modulo N, K from 0).")
     var shard: String?
 
-    @Option(name: .long, help: "Seconds between checkpoints (default: 60; 0: after every forward pass).")
+    @Option(name: .long, help: "Seconds between checkpoints, fractions allowed (default: 60; 0: after every forward pass).")
     var checkpointInterval: Double?
 
     @Flag(name: .long, help: "Print a machine-readable summary as JSON on stdout.")
@@ -73,66 +73,49 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let interrupted: Bool
         do {
-            let (settings, options) = try resolvedSettings()
+            let (request, out) = try resolvedRequest()
+            let settings = request.settings
             Interrupt.install()
-            let executor = RunExecutor(settings: settings, shard: options.shard, out: options.out,
-                                       checkpointInterval: options.checkpointInterval, events: TerminalEvents())
+            let executor = RunExecutor(settings: settings, shard: request.shard, out: out, checkpointInterval: request.checkpointInterval,
+                                       events: TerminalEvents())
             let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
                 + (settings.repeatCount > 1 ? " (streamed \(settings.repeatCount) times over)" : "")
-            let outcome = try executor.execute(resume: options.resume, title: title, shouldStop: { Interrupt.requested })
+            let outcome = try executor.execute(resume: request.resume, title: title, shouldStop: { Interrupt.requested })
             interrupted = !outcome.complete
-            if json { print(RunSummary(model: settings.model, modelSHA256: outcome.manifest.model.sha256, results: outcome.results).json(out: options.out)) }
-        } catch let error as ExitCode { throw error } catch { throw fail(error) }
+            if json { print(RunSummary(model: settings.model, modelSHA256: outcome.manifest.model.sha256, results: outcome.results).json(out: out)) }
+        } catch let error as ExitCode { throw error } catch let error as RunSettingsError where error.origin == .flag {
+            throw fail("--\(error.key) must be \(error.expected), found \(error.found)")
+        } catch { throw fail(error) }
         if interrupted { throw ExitCode(130) }
     }
 
-    private struct RunOptions {
-        var out: String
-        var shard: Shard?
-        var resume: Bool
-        var checkpointInterval: Double
+    /// Defaults, then the --config file, then the flags given, all read by the library's one schema.
+    private func resolvedRequest() throws -> (RunRequest, out: String) {
+        let file = try config.map { try ConfigurationFile(path: $0, allowedKeys: RunRequest.keys).given } ?? [:]
+        let request = try RunRequest.resolve([file, flagSettings])
+        guard let out = request.out else { throw fail("--out is required (or `out` in the --config file)") }
+        try ModelLocation.checkExists(request.settings.model)
+        return (request, out)
     }
 
-    /// Defaults, then the --config file, then the flags given.
-    private func resolvedSettings() throws -> (RunSettings, RunOptions) {
-        var settings = RunSettings()
-        var out: String?, shardText: String?, resume = resume, interval = 60.0
-        if let config {
-            let file = try ConfigurationFile(path: config, allowedKeys: Self.configurationKeys)
-            if let value = try file.string("model") { settings.model = value }
-            if let value = try file.strings("data") { settings.data = value }
-            if let value = try file.strings("cache") { settings.caches = value }
-            if let value = try file.integer("max-tokens") { settings.maxTokens = value }
-            if let value = try file.integer("repeat") { settings.repeats = value }
-            if let value = try file.bool("exact-token-by-token") { settings.exactTokenByToken = value }
-            if let value = try file.integer("chunk-size") { settings.chunkSize = value }
-            if let value = try file.string("positions") { settings.positions = value }
-            if let value = try file.string("log-format") { settings.logFormat = value }
-            if let value = try file.integer("checkpoint-interval") { interval = Double(value) }
-            if let value = try file.bool("resume") { resume = resume || value }
-            out = try file.string("out")
-            shardText = try file.string("shard")
-        }
-        if let model { settings.model = model }
-        if !data.isEmpty { settings.data = data }
-        if !caches.isEmpty { settings.caches = caches }
-        if let maxTokens { settings.maxTokens = maxTokens }
-        if let repeats { settings.repeats = repeats }
-        if let exactTokenByToken { settings.exactTokenByToken = exactTokenByToken }
-        if let chunkSize { settings.chunkSize = chunkSize }
-        if let positions { settings.positions = positions }
-        if let logFormat { settings.logFormat = logFormat }
-        if let checkpointInterval { interval = checkpointInterval }
-        out = self.out ?? out
-        shardText = shard ?? shardText
-
-        try settings.validate()
-        guard let out else { throw fail("--out is required (or `out` in the --config file)") }
-        guard interval >= 0 else { throw fail("--checkpoint-interval must be at least 0, found \(interval)") }
-        try ModelLocation.checkExists(settings.model)
-        return (settings, RunOptions(out: out, shard: try shardText.map(Shard.init), resume: resume, checkpointInterval: interval))
+    /// The flags given, by their settings keys; absent ones leave the file's value or the default.
+    private var flagSettings: [String: GivenSetting] {
+        let strings = { (texts: [String]) in texts.isEmpty ? nil : ConfigurationValue.array(texts.map(ConfigurationValue.string)) }
+        let values: [String: ConfigurationValue?] = [
+            "model": model.map(ConfigurationValue.string),
+            "data": strings(data),
+            "cache": strings(caches),
+            "max-tokens": maxTokens.map(ConfigurationValue.integer),
+            "repeat": repeats.map(ConfigurationValue.integer),
+            "out": out.map(ConfigurationValue.string),
+            "exact-token-by-token": exactTokenByToken.map(ConfigurationValue.bool),
+            "chunk-size": chunkSize.map(ConfigurationValue.integer),
+            "positions": positions.map(ConfigurationValue.string),
+            "log-format": logFormat.map(ConfigurationValue.string),
+            "resume": resume ? .bool(true) : nil,
+            "shard": shard.map(ConfigurationValue.string),
+            "checkpoint-interval": checkpointInterval.map(ConfigurationValue.double),
+        ]
+        return values.compactMapValues { $0.map { GivenSetting(value: $0, origin: .flag) } }
     }
-
-    static let configurationKeys: Set<String> = ["model", "data", "cache", "max-tokens", "repeat", "out", "exact-token-by-token", "chunk-size",
-                                                 "positions", "log-format", "resume", "shard", "checkpoint-interval"]
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// One of the paper's experiments as data (`experiments/NAME.json`), redone by `streamppl reproduce NAME`
-/// into `results/NAME/`.
-public struct Experiment: Decodable, Sendable {
-    public enum Kind: String, Decodable, Sendable {
+/// into `results/NAME/`. Its stream settings are read by the same keys as a run's settings file.
+public struct Experiment: Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
         /// Streams datasets under cache configs: a `run`.
         case stream
         /// Figure 2: `streamppl attention` over `sequences` sequences of `length` tokens.
@@ -13,32 +13,30 @@ public struct Experiment: Decodable, Sendable {
     }
 
     public var name = ""
-    public let title: String
+    public var title = ""
     /// What the experiment shows and how it differs from the paper's setup (printed into its summary).
-    public let notes: String?
-    public let kind: Kind
-    public let data: [String]?
-    public let cache: [String]?
-    public let maxTokens: Int?
-    /// The corpus streamed this many times over, for a stream longer than it.
-    public let repeats: Int?
-    public let chunkSize: Int?
-    public let sequences: Int?
-    public let length: Int?
-    public let cacheSizes: [Int]?
+    public var notes: String?
+    public var kind = Kind.stream
+    /// `data`, `cache`, `max-tokens`, `repeat`, ...: everything of a run but the model, which `reproduce` is given.
+    public var stream = RunSettings(caches: [])
+    public var sequences: Int?
+    public var length: Int?
+    public var cacheSizes: [Int]?
     /// Timed tokens per streaming point, and per re-computation point (one per cache size: a pass over L tokens
     /// per token costs seconds at large L).
-    public let tokens: Int?
-    public let recomputeTokens: [Int]?
+    public var tokens: Int?
+    public var recomputeTokens: [Int]?
 
-    enum CodingKeys: String, CodingKey {
-        case title, notes, kind, data, cache, sequences, length, tokens
-        case maxTokens = "max-tokens"
-        case repeats = "repeat"
-        case chunkSize = "chunk-size"
-        case cacheSizes = "cache-sizes"
-        case recomputeTokens = "recompute-tokens"
-    }
+    static let schema = SettingsSchema<Experiment>(fields: [
+        SettingField("title", \.title, .string),
+        SettingField("notes", \.notes, .string),
+        SettingField("kind", \.kind, .choice(Kind.self)),
+        SettingField("sequences", \.sequences, .wholeNumber),
+        SettingField("length", \.length, .wholeNumber),
+        SettingField("cache-sizes", \.cacheSizes, .wholeNumbers),
+        SettingField("tokens", \.tokens, .wholeNumber),
+        SettingField("recompute-tokens", \.recomputeTokens, .wholeNumbers),
+    ] + RunSettings.fields.filter { $0.key != "model" }.map { $0.lifted(\Experiment.stream) })
 
     /// Reads `folder/NAME.json`.
     public static func load(_ name: String, from folder: String) throws -> Experiment {
@@ -46,27 +44,47 @@ public struct Experiment: Decodable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReproductionError.noSuchExperiment(path: path)
         }
-        do {
-            var experiment = try JSONDecoder().decode(Experiment.self, from: data)
-            experiment.name = name
-            switch experiment.kind {
-            case .stream:
-                try experiment.settings(model: RunSettings.defaultModel).validate()
-            case .attention:
-                guard (experiment.sequences ?? 0) >= 1, (experiment.length ?? 0) >= 2 else {
-                    throw RunSettingsError(reason: "an attention experiment needs sequences >= 1 and length >= 2")
-                }
-            case .latency:
-                guard let sizes = experiment.cacheSizes, !sizes.isEmpty, sizes.allSatisfy({ $0 > 4 }), (experiment.tokens ?? 0) >= 1,
-                      experiment.recomputeTokens?.count == sizes.count, experiment.recomputeTokens?.allSatisfy({ $0 >= 1 }) == true else {
-                    throw RunSettingsError(reason: "a latency experiment needs cache-sizes (each > 4), tokens >= 1 and one recompute-tokens entry per size")
-                }
+        return try decode(bytes: [UInt8](data), name: name, path: path)
+    }
+
+    /// An experiment file's bytes; `path` names it in messages. Throws `ConfigurationError` (not JSON, an unknown or
+    /// repeated key) or `RunSettingsError` (a value, naming the file).
+    public static func decode(bytes: [UInt8], name: String, path: String) throws -> Experiment {
+        let given = try ConfigurationFile(bytes: bytes, format: .json, path: path, allowedKeys: schema.keys).given
+        var experiment = Experiment()
+        experiment.name = name
+        do throws(RunSettingsError) {
+            for key in ["title", "kind"] where given[key] == nil {
+                throw RunSettingsError(key: key, found: "no value", expected: key == "kind" ? SettingKind<Kind>.choice(Kind.self).expected : "a string")
             }
-            return experiment
-        } catch let error as RunSettingsError {
-            throw ReportError(path: path, reason: error.reason)
+            try schema.apply([given], to: &experiment) { (experiment: Experiment) throws(RunSettingsError) in try experiment.validate() }
         } catch {
-            throw ReportError(path: path, reason: "not an experiment file: \(error)")
+            var error = error
+            // A rule of the whole file (no cache at all) points at the file.
+            error.origin = error.origin ?? .file(path: path, line: nil)
+            throw error
+        }
+        return experiment
+    }
+
+    private func validate() throws(RunSettingsError) {
+        switch kind {
+        case .stream:
+            try stream.validate()
+        case .attention:
+            guard let sequences, sequences >= 1 else {
+                throw RunSettingsError(key: "sequences", found: sequences.map(String.init) ?? "no value", expected: "at least 1")
+            }
+            guard let length, length >= 2 else { throw RunSettingsError(key: "length", found: length.map(String.init) ?? "no value", expected: "at least 2") }
+        case .latency:
+            guard let sizes = cacheSizes, !sizes.isEmpty, sizes.allSatisfy({ $0 > 4 }) else {
+                throw RunSettingsError(key: "cache-sizes", found: cacheSizes.map { "\($0)" } ?? "no value", expected: "a list of cache sizes, each above 4")
+            }
+            guard let tokens, tokens >= 1 else { throw RunSettingsError(key: "tokens", found: tokens.map(String.init) ?? "no value", expected: "at least 1") }
+            guard let recomputeTokens, recomputeTokens.count == sizes.count, recomputeTokens.allSatisfy({ $0 >= 1 }) else {
+                throw RunSettingsError(key: "recompute-tokens", found: recomputeTokens.map { "\($0)" } ?? "no value",
+                                       expected: "one count of at least 1 per cache size (\(sizes.count))")
+            }
         }
     }
 
@@ -76,8 +94,12 @@ public struct Experiment: Decodable, Sendable {
             .map { String($0.dropLast(5)) }.sorted()
     }
 
+    /// The dataset an attention or latency experiment reads.
+    public var firstDataset: String { stream.data.first ?? RunSettings.defaultData }
+
     public func settings(model: String) -> RunSettings {
-        RunSettings(model: model, data: data ?? [RunSettings.defaultData], caches: cache ?? [], maxTokens: maxTokens, repeats: repeats,
-                    chunkSize: chunkSize ?? 256)
+        var settings = stream
+        settings.model = model
+        return settings
     }
 }

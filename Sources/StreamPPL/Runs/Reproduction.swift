@@ -55,7 +55,7 @@ public struct Reproduction {
     public static func experiments(_ names: [String], in folder: String) throws -> [Experiment] {
         let wanted = names == ["all"] ? Experiment.names(in: folder) : names
         var loaded = try wanted.map { try Experiment.load($0, from: folder) }
-        loaded.sort { ($0.maxTokens ?? .max) > ($1.maxTokens ?? .max) }
+        loaded.sort { ($0.stream.maxTokens ?? .max) > ($1.stream.maxTokens ?? .max) }
         return loaded
     }
 
@@ -74,7 +74,7 @@ public struct Reproduction {
         events?.notice(.experimentStarted(name: experiment.name, title: experiment.title))
         let out = (results as NSString).appendingPathComponent(experiment.name)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let data = experiment.data?.first ?? RunSettings.defaultData
+        let data = experiment.firstDataset
         let summary: String
         switch experiment.kind {
         case .stream:

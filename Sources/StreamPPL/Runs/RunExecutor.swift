@@ -84,7 +84,7 @@ public final class RunExecutor {
             if resumeJobs, let finished = try evaluation.finishedResult(), finished.covers(wanted) {
                 result = finished
             } else {
-                guard let dataset = datasets[job.data] else { throw RunSettingsError(reason: "no dataset \(job.data)") }
+                guard let dataset = datasets[job.data] else { throw ReportError(path: job.data, reason: "not among the datasets read for this run") }
                 result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
                                             checkpointInterval: checkpointInterval, shouldStop: shouldStop,
                                             progressLabel: job.config.text + (byData ? " on \(job.data)" : ""),
@@ -94,7 +94,7 @@ public final class RunExecutor {
             manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
         }
         let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
-                                          compressedLog: settings.logFormat == "gz", title: title)
+                                          compressedLog: settings.logFormat == .gz, title: title)
         var manifest = RunManifest(command: command, model: .init(path: settings.model, sha256: modelSHA256), dataFiles: dataFiles,
                                    settings: settings, shard: shard, jobs: manifestJobs, started: started, finished: Date())
         manifest.complete = results.allSatisfy(\.complete) && manifestJobs.count == jobs.count
@@ -172,7 +172,7 @@ public final class RunExecutor {
             // one. Not the tool's version: after a change to the numerics, remove the store. A repeated corpus is a
             // longer stream than the finished once-through job, so it is a job of its own.
             let key = [modelSHA256, job.config.text, job.data] + dataHashes
-                + [String(settings.chunkSize), String(settings.exactTokenByToken), settings.positions]
+                + [String(settings.chunkSize), String(settings.exactTokenByToken), settings.positions.rawValue]
                 + (settings.repeatCount > 1 ? ["repeats \(settings.repeatCount)"] : [])
             return (store as NSString).appendingPathComponent(String(SHA256.hexDigest(of: Array(key.joined(separator: "\n").utf8)).prefix(24)))
         }

@@ -7,7 +7,7 @@ import Foundation
 public enum RunMerge {
     public static func merge(_ folders: [String], into out: String, command: [String] = CommandLine.arguments) throws -> RunExecutor.Outcome {
         let started = Date()
-        guard let first = folders.first else { throw RunSettingsError(reason: "merge needs at least one folder") }
+        guard let first = folders.first else { throw ReportError(path: out, reason: "merge needs at least one folder") }
         let outPath = RunExecutor.resolvedPath(out)
         if let input = folders.first(where: { RunExecutor.resolvedPath($0) == outPath }) {
             throw ReportError(path: out, reason: "is the input folder \(input): merging into it would overwrite that shard; choose another output folder")
@@ -49,7 +49,7 @@ public enum RunMerge {
         var logs: [String: JobLog] = [:]
         for (name, path) in logPaths { logs[name] = try JobLog(path: path, keepingBytes: 0) }
         for folder in folders {
-            let name = settings.logFormat == "gz" ? "nll.csv.gz" : "nll.csv"
+            let name = settings.logFormat == .gz ? "nll.csv.gz" : "nll.csv"
             try splitLog((folder as NSString).appendingPathComponent(name), byData: byData, defaultData: settings.data[0]) { config, data, row in
                 guard let log = logs[key(config, data)] else {
                     throw ReportError(path: (folder as NSString).appendingPathComponent(name), reason: "row of an unknown job '\(config)' on \(data)")
@@ -66,7 +66,7 @@ public enum RunMerge {
         }
         let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
         let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: manifests[0].model.sha256,
-                                          compressedLog: settings.logFormat == "gz", title: title)
+                                          compressedLog: settings.logFormat == .gz, title: title)
         var manifest = RunManifest(command: command, model: manifests[0].model, dataFiles: manifests[0].dataFiles, settings: settings, shard: nil,
                                    jobs: jobs.compactMap { owner[key($0.config.text, $0.data)]?.job }, started: started, finished: Date())
         manifest.complete = manifests.allSatisfy(\.complete) && results.allSatisfy(\.complete)

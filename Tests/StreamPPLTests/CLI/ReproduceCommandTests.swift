@@ -49,6 +49,6 @@ final class ReproduceCommandTests: CLITestCase {
                              mentions: ["bad.json", "4-8"], "a stream experiment with a bad cache config")
         try write(#"{"title": "bad", "kind": "stream", "cache": ["4+8"], "repeat": 0}"#, as: "bad", in: experiments)
         assertOneLineFailure(try run(["reproduce", "bad", "--model", model, "--experiments", experiments, "--results", results]),
-                             mentions: ["bad.json", "--repeat"], "a stream experiment repeating its corpus no times")
+                             mentions: ["bad.json", "'repeat' must be at least 1, found 0"], "a stream experiment repeating its corpus no times")
     }
 }

@@ -44,7 +44,7 @@ final class RunCommandTests: CLITestCase {
         XCTAssertTrue(summary[1].hasPrefix("2+8,\(predictions),"))
         let manifest = try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/run.json")))
         XCTAssertTrue(manifest.complete)
-        XCTAssertEqual(manifest.settings.caches, ["2+8", "dense", "recompute:16/4"])
+        XCTAssertEqual(manifest.settings.caches.map(\.text), ["2+8", "dense", "recompute:16/4"])
         XCTAssertEqual(manifest.jobs.map(\.result.predictions), [predictions, predictions, predictions])
         XCTAssertEqual(manifest.dataFiles.count, 2)
         XCTAssertEqual(manifest.model.sha256.count, 64)

@@ -4,10 +4,7 @@ import XCTest
 
 /// `streamppl run --config FILE`: JSON and TOML read to the same settings, and every mistake is one line naming the file.
 final class ConfigurationFileTests: TemporaryFilesTestCase {
-    private let runKeys: Set<String> = [
-        "model", "data", "cache", "max-tokens", "out", "exact-token-by-token", "chunk-size", "positions", "log-format",
-        "resume", "shard", "checkpoint-interval",
-    ]
+    private let runKeys = RunRequest.keys
 
     private func write(_ text: String, name: String) throws -> String {
         try write(Array(text.utf8), name: name)
@@ -84,16 +81,17 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
         XCTAssertEqual(json.values, expected)
         XCTAssertEqual(toml.values, expected)
         for file in [json, toml] {
-            XCTAssertEqual(try file.string("model"), "models/SmolLM2-135M-Instruct.Q4_1.gguf")
-            XCTAssertEqual(try file.strings("data"), ["datasets/a", "datasets/b"])
-            XCTAssertEqual(try file.integer("max-tokens"), 4096)
-            XCTAssertEqual(try file.integer("chunk-size"), 256)
-            XCTAssertEqual(try file.bool("exact-token-by-token"), false)
-            XCTAssertEqual(try file.bool("resume"), true)
-            XCTAssertNil(try file.string("out"), "a key not in the file is nil")
-            let caches = try XCTUnwrap(file.strings("cache"))
-            XCTAssertEqual(caches.first, #"4"\n"+1020"#)
-            XCTAssertEqual(try CacheConfig(caches[0]).policy, .sinkWindow(sinks: 4, window: 1020, sinkText: "\n"))
+            let request = try RunRequest.resolve([file.given])
+            XCTAssertEqual(request.settings.model, "models/SmolLM2-135M-Instruct.Q4_1.gguf")
+            XCTAssertEqual(request.settings.data, ["datasets/a", "datasets/b"])
+            XCTAssertEqual(request.settings.maxTokens, 4096)
+            XCTAssertEqual(request.settings.chunkSize, 256)
+            XCTAssertEqual(request.settings.exactTokenByToken, false)
+            XCTAssertEqual(request.settings.positions, .cache)
+            XCTAssertEqual(request.resume, true)
+            XCTAssertNil(request.out, "a key not in the file keeps its default")
+            XCTAssertEqual(request.settings.caches.map(\.text), [#"4"\n"+1020"#, "dense", "recompute:64/8"])
+            XCTAssertEqual(request.settings.caches.first?.policy, .sinkWindow(sinks: 4, window: 1020, sinkText: "\n"))
         }
     }
 
@@ -103,7 +101,7 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
         let literal = try read(#"cache = '4"\n"+1020'"#, name: "literal.toml")
         for file in [json, toml, literal] {
             XCTAssertEqual(file.values, ["cache": .string(#"4"\n"+1020"#)])
-            XCTAssertEqual(try file.strings("cache"), [#"4"\n"+1020"#], "a single string is a list of one")
+            XCTAssertEqual(try RunRequest.resolve([file.given]).settings.caches.map(\.text), [#"4"\n"+1020"#], "a single string is a list of one")
         }
     }
 
@@ -113,8 +111,8 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
         for file in [toml, json] {
             XCTAssertEqual(file.values, ["max-tokens": .integer(10), "exact-token-by-token": .bool(true), "checkpoint-interval": .integer(500),
                                          "log-format": .string("csv")])
-            XCTAssertEqual(try file.integer("max-tokens"), 10)
-            XCTAssertEqual(try file.integer("max_tokens"), 10)
+            XCTAssertEqual(try RunRequest.resolve([file.given]).settings.maxTokens, 10)
+            XCTAssertEqual(try RunRequest.resolve([file.given]).settings.logFormat, .csv)
         }
     }
 
@@ -122,21 +120,21 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
         let toml = try readingError("max-tokens = 1\n\nmax_tokens = 2\n", name: "twice.toml")
         XCTAssertEqual(toml?.line, 3)
         XCTAssertEqual(toml?.reason, "'max_tokens' sets max-tokens again, already set as 'max-tokens' on line 1")
-        let json = try readingError(#"{"max-tokens": 1, "max_tokens": 2}"#, name: "twice.json")
-        XCTAssertNil(json?.line)
-        XCTAssertEqual(json?.reason, "'max_tokens' sets max-tokens again, already set as 'max-tokens'")
+        let json = try readingError("{\"max-tokens\": 1,\n \"max_tokens\": 2}", name: "twice.json")
+        XCTAssertEqual(json?.line, 2)
+        XCTAssertEqual(json?.reason, "'max_tokens' sets max-tokens again, already set as 'max-tokens' on line 1")
         let exact = try readingError("cache = 'dense'\ncache = '4+1020'", name: "exact.toml")
         XCTAssertEqual(exact?.description.hasSuffix("exact.toml: line 2: key 'cache' is already set on line 1"), true, exact?.description ?? "")
     }
 
     func testUnknownKeyNamesTheFileTheKeyAndTheAllowedKeys() throws {
-        let allowed = "cache, checkpoint-interval, chunk-size, data, exact-token-by-token, log-format, max-tokens, model, out, positions, resume, shard"
+        let allowed = "cache, checkpoint-interval, chunk-size, data, exact-token-by-token, log-format, max-tokens, model, out, positions, repeat, resume, shard"
         let tomlPath = try write("model = 'm.gguf'\n# comment\nmax_token = 5\n", name: "typo.toml")
         let toml = configurationError(tomlPath) { _ = try ConfigurationFile(path: tomlPath, allowedKeys: runKeys) }
         XCTAssertEqual(toml?.description, "\(tomlPath): line 3: unknown key 'max_token'; allowed keys: \(allowed)")
         let jsonPath = try write(#"{"model": "m.gguf", "windows": 3}"#, name: "typo.json")
         let json = configurationError(jsonPath) { _ = try ConfigurationFile(path: jsonPath, allowedKeys: runKeys) }
-        XCTAssertEqual(json?.description, "\(jsonPath): unknown key 'windows'; allowed keys: \(allowed)")
+        XCTAssertEqual(json?.description, "\(jsonPath): line 1: unknown key 'windows'; allowed keys: \(allowed)")
     }
 
     func testTOMLSyntaxErrorsNameTheFileAndLine() throws {
@@ -148,18 +146,46 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
         XCTAssertEqual(try readingError("data = [\n 'a',\n 'b'\n", name: "open.toml")?.reason, "the array opened on line 1 is not closed")
     }
 
-    func testWrongTypesNameTheKeyAndTheExpectedType() throws {
-        let toml = try read("model = 42\ncache = ['dense', 7]\nmax-tokens = 2.5\nchunk-size = 1e3\nresume = 'yes'\nout = 'o'\n", name: "types.toml")
-        let path = toml.path
-        XCTAssertEqual(configurationError(path) { _ = try toml.string("model") }?.description, "\(path): line 1: 'model' must be a string, found 42")
-        XCTAssertEqual(configurationError(path) { _ = try toml.strings("cache") }?.description,
-                       "\(path): line 2: 'cache' must be a string or an array of strings, found [\"dense\", 7]")
-        XCTAssertEqual(configurationError(path) { _ = try toml.integer("max-tokens") }?.description,
-                       "\(path): line 3: 'max-tokens' must be a whole number, found 2.5")
-        XCTAssertEqual(try toml.integer("chunk-size"), 1000, "a float that is a whole number is one")
-        XCTAssertEqual(configurationError(path) { _ = try toml.bool("resume") }?.description,
-                       "\(path): line 5: 'resume' must be true or false, found \"yes\"")
-        XCTAssertEqual(configurationError(path) { _ = try toml.integer("out") }?.reason, "'out' must be a whole number, found \"o\"")
+    /// The schema's error for `text` read as a run request, after checking it names the file (and `line`).
+    private func valueError(_ text: String, name: String, line expectedLine: Int?, file: StaticString = #filePath, line: UInt = #line) throws -> String? {
+        let path = try write(text, name: name)
+        do {
+            _ = try RunRequest.resolve([ConfigurationFile(path: path, allowedKeys: runKeys).given])
+            XCTFail("no error for \(text)", file: file, line: line)
+        } catch let error as RunSettingsError {
+            XCTAssertEqual(error.origin, .file(path: path, line: expectedLine), file: file, line: line)
+            XCTAssertTrue(error.description.hasPrefix(path + ": " + (expectedLine.map { "line \($0): " } ?? "")), error.description, file: file, line: line)
+            return error.problem
+        }
+        return nil
+    }
+
+    func testWrongTypesNameTheKeyTheLineAndTheExpectedType() throws {
+        let cases: [(text: String, line: Int, problem: String)] = [
+            ("cache = 'dense'\nmodel = 42\n", 2, "'model' must be a string, found 42"),
+            ("cache = ['dense', 7]", 1, "'cache' must be a string or an array of strings, found [\"dense\", 7]"),
+            ("max-tokens = 2.5", 1, "'max-tokens' must be a whole number, found 2.5"),
+            ("\nresume = 'yes'", 2, "'resume' must be true or false, found \"yes\""),
+            ("out = 5", 1, "'out' must be a string, found 5"),
+            ("positions = 'sideways'", 1, "'positions' must be cache or original, found \"sideways\""),
+            ("log-format = 'zip'", 1, "'log-format' must be gz or csv, found \"zip\""),
+            ("shard = '3/3'", 1, "'shard' must be K/N with 0 <= K < N, found \"3/3\""),
+            ("checkpoint-interval = -1", 1, "'checkpoint-interval' must be a number of seconds, at least 0, found -1"),
+            ("cache = ['dense', '4-8']", 1, "'cache' must be a cache config (expected dense, x+y, x\"s\"+y, recompute:L or recompute:L/S), found \"4-8\""),
+            ("data = 'a'\n\nmax-tokens = 0", 3, "'max-tokens' must be at least 1, found 0"),
+            ("repeat = 0", 1, "'repeat' must be at least 1, found 0"),
+            ("chunk-size = 0", 1, "'chunk-size' must be at least 1, found 0"),
+            ("cache = []", 1, "'cache' must be at least one cache config, found none"),
+            ("cache = ['dense', '4+8', 'dense']", 1, "'cache' must be each config once, found \"dense\" twice"),
+        ]
+        for (index, (text, line, problem)) in cases.enumerated() {
+            XCTAssertEqual(try valueError(text, name: "types\(index).toml", line: line), problem, text)
+        }
+        XCTAssertEqual(try valueError(#"{"positions": 1.0}"#, name: "positions.json", line: 1), "'positions' must be cache or original, found 1.0")
+        XCTAssertEqual(try valueError("{\n\"max-tokens\": 0}", name: "zero.json", line: 2), "'max-tokens' must be at least 1, found 0",
+                       "a JSON value's line")
+        let whole = try RunRequest.resolve([read("chunk-size = 1e3\nmax-tokens = 100.0", name: "floats.toml").given]).settings
+        XCTAssertEqual([whole.chunkSize, whole.maxTokens], [1000, 100], "a float that is a whole number is one")
     }
 
     func testJSONBooleansAndNumbersStayApart() throws {
@@ -167,20 +193,18 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
                             name: "numbers.json")
         XCTAssertEqual(file.values, ["resume": .integer(1), "exact-token-by-token": .bool(true), "chunk-size": .integer(0),
                                      "shard": .bool(false), "max-tokens": .double(100), "positions": .double(1)])
-        XCTAssertEqual(configurationError(file.path) { _ = try file.bool("resume") }?.description,
-                       "\(file.path): 'resume' must be true or false, found 1")
-        XCTAssertEqual(configurationError(file.path) { _ = try file.integer("exact-token-by-token") }?.reason,
-                       "'exact-token-by-token' must be a whole number, found true")
-        XCTAssertEqual(try file.integer("max-tokens"), 100)
-        XCTAssertEqual(try file.integer("chunk-size"), 0)
+        XCTAssertEqual(try valueError(#"{"resume": 1}"#, name: "one.json", line: 1), "'resume' must be true or false, found 1")
+        XCTAssertEqual(try valueError(#"{"chunk-size": true}"#, name: "true.json", line: 1), "'chunk-size' must be a whole number, found true")
+        XCTAssertEqual(try RunRequest.resolve([read(#"{"max-tokens": 1e2}"#, name: "exponent.json").given]).settings.maxTokens, 100)
     }
 
     func testJSONIntegersBeyondIntAreNotWrapped() throws {
-        let file = try read(#"{"max-tokens": 18446744073709551615, "chunk-size": 99999999999999999999, "shard": -9223372036854775808}"#,
-                            name: "large.json")
-        XCTAssertEqual(try file.integer("shard"), .min)
-        XCTAssertEqual(configurationError(file.path) { _ = try file.integer("max-tokens") }?.reason.hasPrefix("'max-tokens' must be a whole number"), true)
-        XCTAssertEqual(configurationError(file.path) { _ = try file.integer("chunk-size") }?.reason.hasPrefix("'chunk-size' must be a whole number"), true)
+        XCTAssertEqual(try valueError(#"{"repeat": -9223372036854775808}"#, name: "min.json", line: 1), "'repeat' must be at least 1, found -9223372036854775808",
+                       "Int.min is a whole number")
+        XCTAssertEqual(try valueError(#"{"max-tokens": 18446744073709551615}"#, name: "above.json", line: 1)?
+            .hasPrefix("'max-tokens' must be a whole number"), true)
+        XCTAssertEqual(try valueError(#"{"chunk-size": 99999999999999999999}"#, name: "far.json", line: 1)?
+            .hasPrefix("'chunk-size' must be a whole number"), true)
     }
 
     func testJSONStructureErrors() throws {
@@ -196,7 +220,7 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
         ]
         for (index, (text, reason)) in cases.enumerated() {
             let error = try readingError(text, name: "case\(index).json")
-            XCTAssertNil(error?.line)
+            XCTAssertEqual(error?.line, reason.hasPrefix("'") ? 1 : nil, "a value's error has its line")
             XCTAssertEqual(error?.reason.hasPrefix(reason), true, "\(text): \(error?.reason ?? "no error")")
         }
     }
