@@ -60,9 +60,9 @@ struct AttentionCommand: ParsableCommand {
             try DurableFile.write(AttentionHeatmap.attentionCSV(map), to: path("attention.csv"))
             try DurableFile.write(AttentionHeatmap.firstTokenCSV(map), to: path("first_token.csv"))
             try DurableFile.write(AttentionHeatmap.svg(map, title: "Average attention per layer: \(modelName)",
-                                                      subtitle: "\(sample.summary) (\((data as NSString).lastPathComponent)), "
-                                                          + "each fed from position 0; mean over heads and sequences"),
-                                 to: path("attention.svg"))
+                                                       subtitle: "\(sample.summary) (\((data as NSString).lastPathComponent)), "
+                                                           + "each fed from position 0; mean over heads and sequences"),
+                                  to: path("attention.svg"))
             print(table(map))
         } catch let error as ExitCode { throw error } catch { throw fail(error) }
     }

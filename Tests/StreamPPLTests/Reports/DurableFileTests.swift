@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import XCTest
 @testable import StreamPPL
@@ -72,6 +73,11 @@ final class DurableFileTests: TemporaryFilesTestCase {
         }
         XCTAssertEqual(try Dataset.readBytes(folder + "/a.csv.gz"), pieces.flatMap { $0 })
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/a.csv.gz")), try Data(contentsOf: URL(fileURLWithPath: folder + "/b.csv.gz")))
+        // The bytes of the per-token logs written before the writer existed (gzopen on the path itself, level 6).
+        let direct = gzopen(folder + "/direct.csv.gz", "wb6")
+        for piece in pieces { _ = piece.withUnsafeBytes { gzwrite(direct, $0.baseAddress, UInt32($0.count)) } }
+        gzclose(direct)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/a.csv.gz")), try Data(contentsOf: URL(fileURLWithPath: folder + "/direct.csv.gz")))
         XCTAssertEqual(try leftovers(in: folder), [])
     }
 
