@@ -39,6 +39,9 @@ final class TerminalEvents: RunEvents {
         switch notice {
         case let .discardingInterruptedRun(folder):
             write("streamppl: starting afresh in \(folder): the interrupted run there is discarded (--resume continues it)\n")
+        case let .skippedDocuments(config, data, documents):
+            let listed = documents.prefix(10).map(String.init).joined(separator: ", ") + (documents.count > 10 ? ", ..." : "")
+            write("streamppl: \(config) on \(data): skipped \(documents.count) document(s) too short to score (fewer than 2 tokens): \(listed)\n")
         case let .experimentStarted(name, title):
             write("reproduce: \(name): \(title)\n")
         case let .latencyPointMeasured(point):

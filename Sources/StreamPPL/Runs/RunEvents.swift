@@ -10,6 +10,8 @@ public protocol RunEvents: AnyObject {
 public enum RunNotice: Sendable {
     /// The run folder held an interrupted run that was not to be resumed: it is discarded and the run starts afresh.
     case discardingInterruptedRun(folder: String)
+    /// A job passed over documents with fewer than the two tokens a prediction needs (METHOD.md §1); their indices.
+    case skippedDocuments(config: String, data: String, documents: [Int])
     /// A reproduction begins an experiment.
     case experimentStarted(name: String, title: String)
     /// A reproduction measured one point of a latency sweep (Figure 10).

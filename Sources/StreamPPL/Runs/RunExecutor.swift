@@ -90,6 +90,9 @@ public final class RunExecutor {
                                             progressLabel: job.config.text + (byData ? " on \(job.data)" : ""),
                                             reportProgress: { [events] in events?.progress($0) })
             }
+            if let skipped = result.skippedDocuments, !skipped.isEmpty {
+                events?.notice(.skippedDocuments(config: job.config.text, data: job.data, documents: skipped))
+            }
             reports.append(JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result))
             manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
         }

@@ -25,7 +25,7 @@ final class ProbeRegressionTests: CLITestCase {
 
     func interruptedRun() throws -> Interrupted {
         let model = try tinyLlama(), data = try longText(), out = try outFolder()
-        let settings = RunSettings(model: model, data: [data], caches: ["2+8", "0+8"], maxTokens: 600, chunkSize: 16)
+        let settings = RunSettings(model: model, data: [data], caches: [try CacheConfig("2+8"), try CacheConfig("0+8")], maxTokens: 600, chunkSize: 16)
         let run = Interrupted(arguments: ["run", "--model", model, "--data", data, "--cache", "2+8", "--cache", "0+8", "--max-tokens", "600",
                                           "--chunk-size", "16", "--checkpoint-interval", "0", "--out", out], out: out)
         let job1Log = run.job(1, "log.csv")
@@ -200,6 +200,7 @@ final class ProbeRegressionTests: CLITestCase {
         let job = try XCTUnwrap(try RunManifest.read(from: mixedOut + "/run.json").jobs.first)
         XCTAssertEqual(job.result.skippedDocuments, [1])
         XCTAssertTrue(job.result.complete)
+        XCTAssertTrue(mixedRun.stderr.contains("skipped 1 document(s) too short to score (fewer than 2 tokens): 1"), mixedRun.stderr)
     }
 
     /// Case 7: a .jsonl.gz was read as one plain-text document of raw JSON.

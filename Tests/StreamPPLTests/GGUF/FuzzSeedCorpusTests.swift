@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamPPL
+@testable import StreamPPLKernels
 
 /// The GGUF seed corpus of the fuzz target Fuzz/Sources/FuzzGGUF: small valid files made with the test writer, so
 /// libFuzzer starts from inputs that reach the tokenizer and model-config code. scripts/make-fuzz-seeds.sh writes

@@ -16,7 +16,7 @@ final class RunEventsTests: TemporaryFilesTestCase {
     func settings() throws -> RunSettings {
         let folder = keep(try TemporaryFiles.directory())
         try Data("It was the best of times, it was the worst of times.\n".utf8).write(to: URL(fileURLWithPath: folder + "/book.txt"))
-        return RunSettings(model: try keep(TinyLlama.writer().write()), data: [folder], caches: ["2+8"], maxTokens: 30)
+        return RunSettings(model: try keep(TinyLlama.writer().write()), data: [folder], caches: [try CacheConfig("2+8")], maxTokens: 30)
     }
 
     func testEveryPredictionAndTheEndOfEachJobAreReported() throws {
