@@ -144,8 +144,7 @@ final class DequantizeTests: XCTestCase {
     // MARK: Helpers
 
     private func fixture(_ name: String) throws -> Data {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        return try Data(contentsOf: directory.appendingPathComponent("Fixtures/quant/\(name)"))
+        try Data(contentsOf: URL(fileURLWithPath: TestPaths.repository + "/Tests/StreamPPLTests/Fixtures/quant/" + name))
     }
 
     /// Copies `raw` to `misalignment` bytes past a 16-byte-aligned address and dequantizes it there.
