@@ -12,7 +12,7 @@
 #   python3, python3-pip   only if no python3 with a working pip is on PATH (fetch-model.sh uses it)
 # Runs apt-get as root, or through sudo otherwise. An existing python3/pip (e.g. pyenv) is left
 # alone: python3-pip is installed from apt only when `python3 -m pip` does not work.
-# Then runs scripts/fetch-model.sh smollm2 and scripts/fetch-model.sh gemma3 (idempotent).
+# Then runs scripts/fetch-model.sh for smollm2, gemma3 and qwen2 (idempotent).
 set -euo pipefail
 
 prog=ci-deps
@@ -71,5 +71,6 @@ done
 if ((fetch_models)); then
   "$script_dir/fetch-model.sh" smollm2 >/dev/null
   "$script_dir/fetch-model.sh" gemma3 >/dev/null
+  "$script_dir/fetch-model.sh" qwen2 >/dev/null
   say "models ready in $(cd "$script_dir/.." && pwd)/models"
 fi

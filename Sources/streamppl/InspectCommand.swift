@@ -18,9 +18,14 @@ struct InspectCommand: ParsableCommand {
         do {
             let gguf = try GGUFFile(path: model)
             var lines = ["file: \(model) (\(gguf.fileSize) bytes, GGUF v\(gguf.version))"]
+            if let architecture = gguf.string("general.architecture"), ModelRegistry.architecture(named: architecture) == nil {
+                // Say what the file is before the error that it cannot be run.
+                print((lines + ["architecture: \(architecture.escapingControlCharacters)  supported: no"]).joined(separator: "\n"))
+                throw ModelError.unsupportedArchitecture(path: model, architecture: architecture)
+            }
             let config = try ModelConfig(gguf: gguf)
             lines += [
-                "architecture: \(config.architecture)  name: \(config.name.escapingControlCharacters)",
+                "architecture: \(config.architecture)  supported: yes  name: \(config.name.escapingControlCharacters)",
                 "layers: \(config.layerCount)  embedding: \(config.embeddingSize)  feed-forward: \(config.feedForwardSize)",
                 "heads: \(config.headCount)  kv heads: \(config.keyValueHeadCount)  head size: \(config.headSize)",
                 "context length: \(config.contextLength)  rope base: \(config.ropeBase)  rope dims: \(config.ropeDimensions)  rms eps: \(config.normEpsilon)",

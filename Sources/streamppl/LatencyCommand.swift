@@ -37,7 +37,7 @@ struct LatencyCommand: ParsableCommand {
             // Before the model loads, so a config without a point fails at once.
             _ = try LatencyMeasurement.plan(for: config)
             let gguf = try modelOptions.openModelFile()
-            let benchmark = ThroughputBenchmark(evaluator: Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf)),
+            let benchmark = ThroughputBenchmark(evaluator: Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf)),
                                                 dataset: try Dataset(path: data))
             let point = try benchmark.measureLatency(config, tokens: tokens)
             if json {

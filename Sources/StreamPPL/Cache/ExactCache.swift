@@ -14,6 +14,7 @@ public final class ExactCache: ResumableCache {
 
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
+    private let local: LocalAttention?
     private let keys: [FloatBuffer]     // per layer (sinks + ringCapacity, kvWidth), keys before rotary
     private let values: [FloatBuffer]   // per layer, same layout
     private var streamIndices: [Int]    // per physical row: the stream index of the token stored there
@@ -29,9 +30,12 @@ public final class ExactCache: ResumableCache {
     private let query = FloatBuffer()          // (heads * headSize)
     private let weights = FloatBuffer()        // (heads, slots)
 
-    public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
+    /// `local`: the model's local layers, when it has them.
+    public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache,
+                local: LocalAttention? = nil) {
         self.shape = shape
         self.rotary = rotary
+        self.local = local
         self.sinks = sinks
         self.window = window
         self.positions = positions
@@ -67,6 +71,8 @@ public final class ExactCache: ResumableCache {
         streamIndices[newRow] = fedCount
         func position(ofSlot slot: Int) -> Int { positions == .cache ? slot : streamIndices[slotRows[slot]] }
 
+        let isLocal = local?.isLocal(layer) ?? false
+        let rotary = isLocal ? local!.rotary : self.rotary
         rotary.reserve(positions: slotCount)
         rotatedKeys.reserve(slotCount * kvWidth)
         weights.reserve(shape.heads * slotCount)
@@ -78,10 +84,38 @@ public final class ExactCache: ResumableCache {
             rotary.rotate(keys[layer].pointer + row * kvWidth, into: rotatedKeys.pointer + row * kvWidth,
                           headCount: shape.keyValueHeads, position: position(ofSlot: slot))
         }
-        rotary.rotate(queries, into: query.pointer, headCount: shape.heads, position: position(ofSlot: slotCount - 1))
-        let segment = AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer, values: values[layer].pointer, count: slotCount,
-                                       visible: [0 ..< slotCount], probabilities: weights.pointer, products: .vector)
-        Attention.attend([segment], rows: 1, shape: shape, output: output)
+        let queryPosition = position(ofSlot: slotCount - 1)
+        rotary.rotate(queries, into: query.pointer, headCount: shape.heads, position: queryPosition)
+        guard let local, isLocal else {
+            let segment = AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer, values: values[layer].pointer, count: slotCount,
+                                           visible: [0 ..< slotCount], probabilities: weights.pointer, products: .vector)
+            Attention.attend([segment], rows: 1, shape: shape, output: output)
+            return
+        }
+        // A local layer sees the slots whose positions are within its window of the query's: positions grow with the
+        // slot, so these are the last slots, which lie in at most three runs of physical rows (sinks, ring end, ring start).
+        let lowest = local.lowestVisiblePosition(query: queryPosition)
+        let firstSlot = (0 ..< slotCount).first { position(ofSlot: $0) >= lowest } ?? slotCount - 1
+        var segments: [AttentionSegment] = []
+        var runStart = slotRows[firstSlot], runLength = 0, scratch = 0
+        func closeRun() {
+            guard runLength > 0 else { return }
+            segments.append(AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer + runStart * kvWidth,
+                                             values: values[layer].pointer + runStart * kvWidth, count: runLength,
+                                             visible: [0 ..< runLength], probabilities: weights.pointer + scratch, products: .vector))
+            scratch += shape.heads * runLength
+        }
+        for slot in firstSlot ..< slotCount {
+            let row = slotRows[slot]
+            if runLength > 0, row == runStart + runLength {
+                runLength += 1
+            } else {
+                closeRun()
+                (runStart, runLength) = (row, 1)
+            }
+        }
+        closeRun()
+        Attention.attend(segments, rows: 1, shape: shape, output: output)
     }
 
     public func commit(count: Int) {

@@ -21,6 +21,7 @@ public final class StreamingCache: ResumableCache {
 
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
+    private let local: LocalAttention?
     private let sinkKeys: [FloatBuffer]      // per layer (sinks, kvWidth)
     private let sinkValues: [FloatBuffer]
     private let windowKeys: [FloatBuffer]    // per layer (windowRows, kvWidth): stream indices windowBase..<fedCount
@@ -35,6 +36,8 @@ public final class StreamingCache: ResumableCache {
     private var visible: [VisibleKeys] = []
     private var visibleSinks: [Range<Int>] = []    // per query of the pass: its sink keys
     private var visibleWindow: [Range<Int>] = []   // per query of the pass: its keys among the pass's window keys
+    private var localSinks: [Range<Int>] = []      // the same on local layers (empty without `local`)
+    private var localWindow: [Range<Int>] = []
 
     // Scratch, reused across passes.
     private let rotatedWindowKeys = FloatBuffer()  // (window keys of the pass, kvWidth)
@@ -44,9 +47,12 @@ public final class StreamingCache: ResumableCache {
     private let scores = FloatBuffer()             // (heads, count, window keys of the pass)
     private let sinkScores = FloatBuffer()         // (heads, count, sink keys of the pass)
 
-    public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache) {
+    /// `local`: the model's local layers, when it has them.
+    public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache,
+                local: LocalAttention? = nil) {
         self.shape = shape
         self.rotary = rotary
+        self.local = local
         self.sinks = sinks
         self.window = window
         self.positions = positions
@@ -109,6 +115,19 @@ public final class StreamingCache: ResumableCache {
             let first = keys.windowStart - passWindowStart
             return first ..< first + keys.windowCount
         }
+        if let local {
+            // A key is visible on a local layer when its position is above the query's minus the local window.
+            localSinks = []
+            localWindow = []
+            for (keys, windowRange) in zip(visible, visibleWindow) {
+                let lowest = local.lowestVisiblePosition(query: positions == .cache ? keys.queryRank : keys.index)
+                localSinks.append(min(max(lowest, 0), keys.sinkCount) ..< keys.sinkCount)
+                // Window key k sits at rank sinkCount + (k - windowStart) under cache positions, at k otherwise.
+                let lowestIndex = positions == .cache ? keys.windowStart + lowest - keys.sinkCount : lowest
+                let first = min(max(windowRange.lowerBound, lowestIndex - passWindowStart), windowRange.upperBound)
+                localWindow.append(first ..< windowRange.upperBound)
+            }
+        }
         // Drop the window rows no query of this pass can see, then make room for the pass's own tokens.
         let end = passStart + count
         let neededRows = max(0, end - passWindowStart)
@@ -129,6 +148,7 @@ public final class StreamingCache: ResumableCache {
             windowBase = max(passWindowStart, sinks)
         }
         rotary.reserve(positions: neededRows + sinks + 1)
+        local?.rotary.reserve(positions: neededRows + sinks + 1)
         rotatedWindowKeys.reserve(neededRows * shape.keyValueWidth)
         rotatedSinkKeys.reserve(sinks * shape.keyValueWidth)
         windowQueries.reserve(count * shape.queryWidth)
@@ -145,6 +165,8 @@ public final class StreamingCache: ResumableCache {
                        count: Int, output: UnsafeMutablePointer<Float>) {
         let kvWidth = shape.keyValueWidth, qWidth = shape.queryWidth
         store(layer: layer, keys: keys, values: values, count: count)
+        let isLocal = local?.isLocal(layer) ?? false
+        let rotary = isLocal ? local!.rotary : self.rotary
 
         // Window keys of the pass at offsets 0..<windowKeyCount from passWindowStart.
         let windowKeyCount = max(0, passStart + count - passWindowStart)
@@ -170,9 +192,9 @@ public final class StreamingCache: ResumableCache {
         }
 
         let sinkSegment = AttentionSegment(queries: sinkQueries.pointer, keys: rotatedSinks, values: sinkValues[layer].pointer,
-                                           count: sinkKeyCount, visible: visibleSinks, probabilities: sinkScores.pointer, products: .vector)
+                                           count: sinkKeyCount, visible: isLocal ? localSinks : visibleSinks, probabilities: sinkScores.pointer, products: .vector)
         let windowSegment = AttentionSegment(queries: windowQueries.pointer, keys: rotatedWindow, values: windowValueSource,
-                                             count: windowKeyCount, visible: visibleWindow, probabilities: scores.pointer, products: .matrix)
+                                             count: windowKeyCount, visible: isLocal ? localWindow : visibleWindow, probabilities: scores.pointer, products: .matrix)
         Attention.attend([sinkSegment, windowSegment], rows: count, shape: shape, output: output)
     }
 

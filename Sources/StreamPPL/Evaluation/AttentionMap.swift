@@ -68,7 +68,7 @@ public struct AttentionMap: Sendable, Equatable {
 
     /// Feeds each sequence in one forward pass from scratch and averages the softmax probabilities.
     /// `progress` is called with the number of sequences done after each one.
-    public init(model: LlamaModel, sequences: [[Int32]], progress: (Int) -> Void = { _ in }) {
+    public init(model: any LanguageModel, sequences: [[Int32]], progress: (Int) -> Void = { _ in }) {
         let length = sequences.first?.count ?? 0
         precondition(sequences.allSatisfy { $0.count == length }, "all sequences must have the same length")
         let shape = AttentionShape(config: model.config)

@@ -108,7 +108,7 @@ public final class EvaluationJob {
             // A NaN or infinite NLL means the model's numbers broke down (its weights or hyper-parameters):
             // no perplexity can be reported.
             guard prediction.nll.isFinite else {
-                throw EvaluationError.nonFiniteNLL(model: evaluator.model.weights.file.path, prediction: prediction, number: statistics.count + 1)
+                throw EvaluationError.nonFiniteNLL(model: evaluator.model.file.path, prediction: prediction, number: statistics.count + 1)
             }
             try log.append(prediction)
             statistics.add(prediction.nll)

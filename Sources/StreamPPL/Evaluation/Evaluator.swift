@@ -80,10 +80,10 @@ public struct EvaluationOptions: Sendable {
 
 /// Streams a dataset through a model under one cache configuration and reports every prediction.
 public final class Evaluator {
-    public let model: LlamaModel
+    public let model: any LanguageModel
     public let tokenizer: Tokenizer
 
-    public init(model: LlamaModel, tokenizer: Tokenizer) {
+    public init(model: any LanguageModel, tokenizer: Tokenizer) {
         self.model = model
         self.tokenizer = tokenizer
     }
@@ -151,6 +151,7 @@ public final class Evaluator {
         try checkMemory(for: config, options: options)
         let shape = AttentionShape(config: model.config)
         let rotary = RotaryEmbedding(config: model.config)
+        let local = LocalAttention(config: model.config)
         var prefix: [Int32] = []
         if case let .sinkWindow(sinks, _, sinkText?) = config.policy {
             let ids = tokenizer.encode(sinkText)
@@ -171,8 +172,8 @@ public final class Evaluator {
             default: (0, nil)
             }
             let cache: ResumableCache = options.exactTokenByToken
-                ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
-                : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions)
+                ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions, local: local)
+                : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions, local: local)
             if let resumed {
                 guard let snapshot = resumed.cache, cache.restore(snapshot) else { throw EvaluationError.stateDoesNotFit(config: config.text) }
             }
@@ -186,7 +187,7 @@ public final class Evaluator {
             let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length, scoredCapacity: stride)
             state.profile = options.profile
             stopped = try recompute(length: length, stride: stride, history: history, stream: &stream, exact: options.exactTokenByToken,
-                                    shape: shape, rotary: rotary, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
+                                    shape: shape, rotary: rotary, local: local, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
                                     record: record)
         }
         if let error = stream.error { throw error }
@@ -219,9 +220,9 @@ public final class Evaluator {
     /// METHOD.md §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
     /// fed tokens (positions from 0) scores the last `stride` predictions.
     private func recompute(length: Int, stride: Int, history: [Int32], stream: inout TokenStream, exact: Bool, shape: AttentionShape,
-                           rotary: RotaryEmbedding, state: ForwardState, shouldStop: () -> Bool,
+                           rotary: RotaryEmbedding, local: LocalAttention?, state: ForwardState, shouldStop: () -> Bool,
                            checkpoint: (() -> EvaluationState) throws -> Void, record: (Prediction) throws -> Void) throws -> Bool {
-        let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil)
+        let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil, local: local)
         var history = history   // the last `length` fed tokens
         var pending: [FedToken] = []
         while true {
@@ -233,7 +234,7 @@ public final class Evaluator {
             if history.count > length { history.removeFirst(history.count - length) }
             let firstScored = history.count - pending.count
             if exact {
-                let cache = ExactCache(shape: shape, rotary: rotary, sinks: 0, window: nil)
+                let cache = ExactCache(shape: shape, rotary: rotary, sinks: 0, window: nil, local: local)
                 for (row, token) in history.enumerated() {
                     let scored = row >= firstScored
                     [token].withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: scored ? 0 ..< 1 : 0 ..< 0) }

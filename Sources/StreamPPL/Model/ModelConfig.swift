@@ -1,4 +1,6 @@
-/// The blueprint of a Llama-architecture model, read from `<arch>.*` GGUF keys.
+import StreamPPLKernels
+
+/// The blueprint of a model, read from the `<arch>.*` GGUF keys every supported architecture has.
 public struct ModelConfig: Sendable, Equatable {
     public var architecture: String
     public var name: String
@@ -8,17 +10,24 @@ public struct ModelConfig: Sendable, Equatable {
     public var feedForwardSize: Int     // <arch>.feed_forward_length
     public var headCount: Int           // <arch>.attention.head_count
     public var keyValueHeadCount: Int   // <arch>.attention.head_count_kv (grouped-query attention)
+    public var headSize: Int            // <arch>.attention.key_length, else embedding_length / head_count
     public var ropeBase: Double         // <arch>.rope.freq_base
+    public var rotaryPairing: RotaryEmbedding.Pairing   // the architecture's
     public var ropeDimensions: Int      // <arch>.rope.dimension_count: leading dims of each head that rotate
     public var normEpsilon: Float       // <arch>.attention.layer_norm_rms_epsilon
     public var vocabularySize: Int
+    /// The decoder block's steps, the architecture's.
+    public var block: BlockOptions
+    /// Local layers and their window, for architectures that interleave them with global ones (Gemma-3).
+    public var slidingWindow: SlidingWindow? = nil
+    /// Logits become cap · tanh(logits / cap) (`final_logit_softcapping`), when set.
+    public var logitSoftCap: Float? = nil
 
-    public var headSize: Int { embeddingSize / headCount }
     public var keyValueSize: Int { keyValueHeadCount * headSize }
 
     public init(architecture: String, name: String, layerCount: Int, contextLength: Int, embeddingSize: Int,
-                feedForwardSize: Int, headCount: Int, keyValueHeadCount: Int, ropeBase: Double,
-                ropeDimensions: Int, normEpsilon: Float, vocabularySize: Int) {
+                feedForwardSize: Int, headCount: Int, keyValueHeadCount: Int, headSize: Int, ropeBase: Double,
+                rotaryPairing: RotaryEmbedding.Pairing, ropeDimensions: Int, normEpsilon: Float, vocabularySize: Int, block: BlockOptions) {
         self.architecture = architecture
         self.name = name
         self.layerCount = layerCount
@@ -27,10 +36,13 @@ public struct ModelConfig: Sendable, Equatable {
         self.feedForwardSize = feedForwardSize
         self.headCount = headCount
         self.keyValueHeadCount = keyValueHeadCount
+        self.headSize = headSize
         self.ropeBase = ropeBase
+        self.rotaryPairing = rotaryPairing
         self.ropeDimensions = ropeDimensions
         self.normEpsilon = normEpsilon
         self.vocabularySize = vocabularySize
+        self.block = block
     }
 
     public init(gguf: GGUFFile) throws(ModelError) {
@@ -38,7 +50,7 @@ public struct ModelConfig: Sendable, Equatable {
         guard let architecture = gguf.string("general.architecture") else {
             throw .missingKey(path: path, key: "general.architecture")
         }
-        guard ModelRegistry.architectures.contains(architecture) else {
+        guard let known = ModelRegistry.architecture(named: architecture) else {
             throw .unsupportedArchitecture(path: path, architecture: architecture)
         }
         // A key present with the wrong type is an error, not a default: a mistyped hyper-parameter must not be ignored.
@@ -63,15 +75,25 @@ public struct ModelConfig: Sendable, Equatable {
         let embeddingSize = try required("embedding_length")
         let headCount = try required("attention.head_count")
         let keyValueHeadCount = try integer("\(architecture).attention.head_count_kv") ?? headCount
-        guard embeddingSize % headCount == 0 else {
-            throw .invalidValue(path: path, key: "\(architecture).attention.head_count", value: String(headCount),
-                                expected: "a divisor of embedding_length \(embeddingSize)")
-        }
         guard keyValueHeadCount > 0, headCount % keyValueHeadCount == 0 else {
             throw .invalidValue(path: path, key: "\(architecture).attention.head_count_kv", value: String(keyValueHeadCount),
                                 expected: "a divisor of head_count \(headCount)")
         }
-        let headSize = embeddingSize / headCount
+        let headSizeKey = "\(architecture).attention.key_length"
+        let headSize: Int
+        if let keyLength = try integer(headSizeKey) {
+            guard keyLength > 0, keyLength <= embeddingSize * 4 else {
+                throw .invalidValue(path: path, key: headSizeKey, value: String(keyLength), expected: "a positive head size")
+            }
+            headSize = keyLength
+        } else {
+            // Without key_length the heads split the embedding evenly.
+            guard embeddingSize % headCount == 0 else {
+                throw .invalidValue(path: path, key: "\(architecture).attention.head_count", value: String(headCount),
+                                    expected: "a divisor of embedding_length \(embeddingSize)")
+            }
+            headSize = embeddingSize / headCount
+        }
         let ropeDimensions = try integer("\(architecture).rope.dimension_count") ?? headSize
         guard ropeDimensions > 0, ropeDimensions <= headSize, ropeDimensions % 2 == 0 else {
             throw .invalidValue(path: path, key: "\(architecture).rope.dimension_count", value: String(ropeDimensions),
@@ -100,14 +122,38 @@ public struct ModelConfig: Sendable, Equatable {
                   feedForwardSize: try required("feed_forward_length"),
                   headCount: headCount,
                   keyValueHeadCount: keyValueHeadCount,
+                  headSize: headSize,
                   ropeBase: Double(ropeBase),
+                  rotaryPairing: known.rotaryPairing,
                   ropeDimensions: ropeDimensions,
                   normEpsilon: normEpsilon,
-                  vocabularySize: vocabularySize)
+                  vocabularySize: vocabularySize,
+                  block: known.block)
+        try known.readExtraKeys(gguf, &self)
     }
 }
 
-/// The architectures streamppl can run, by `general.architecture`.
-public enum ModelRegistry {
-    public static let architectures = ["llama"]
+/// Which layers attend only to the keys within `size` positions of the query (llama.cpp's standard sliding window:
+/// a key is hidden when query position - key position >= size), in the positions the cache policy assigns.
+public struct SlidingWindow: Sendable, Equatable {
+    public var size: Int
+    /// One flag per layer: local (windowed) or global.
+    public var localLayers: [Bool]
+    /// The rotary base of the local layers.
+    public var ropeBase: Double
+}
+
+/// The steps of a decoder block beyond Llama's (RMSNorm, attention, RMSNorm, gated feed-forward, residual adds).
+public struct BlockOptions: Sendable, Equatable {
+    public enum Activation: Sendable { case silu, gelu }
+    /// Biases on the query, key and value projections (`attn_q/k/v.bias`).
+    public var attentionBiases = false
+    /// RMSNorm over each query and key head before rotary (`attn_q_norm`, `attn_k_norm`).
+    public var queryKeyNorm = false
+    /// RMSNorm on the attention and feed-forward outputs before their residual adds (`post_attention_norm`, `post_ffw_norm`).
+    public var postNorms = false
+    /// The gate's activation: SiLU (SwiGLU) or GELU in its tanh form (GeGLU), computed exactly.
+    public var activation = Activation.silu
+    /// The embedding multiplied by √dim.
+    public var scalesEmbedding = false
 }

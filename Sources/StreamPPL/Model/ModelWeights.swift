@@ -9,12 +9,34 @@ public struct Weight: Sendable {
     public let blocks: QuantizedMatrix   // the same, as stored in the file
 }
 
+/// The biases some architectures (Qwen2) add to the query, key and value projections.
+public struct AttentionBiases: Sendable {
+    public let query: FloatMatrix           // (1, heads * headSize)
+    public let key: FloatMatrix             // (1, kvHeads * headSize)
+    public let value: FloatMatrix           // (1, kvHeads * headSize)
+}
+
+/// The RMSNorm weights some architectures (Gemma-3) apply to each query and key head, (1, headSize) each.
+public struct QueryKeyNorms: Sendable {
+    public let query: FloatMatrix
+    public let key: FloatMatrix
+}
+
+/// The RMSNorm weights some architectures (Gemma-3) apply to the attention and feed-forward outputs, (1, dim) each.
+public struct PostNorms: Sendable {
+    public let attention: FloatMatrix
+    public let feedForward: FloatMatrix
+}
+
 /// One transformer block's weights.
 public struct LayerWeights: Sendable {
     public let attentionNorm: FloatMatrix   // (1, dim)
     public let query: Weight                // (heads * headSize, dim)
     public let key: Weight                  // (kvHeads * headSize, dim)
     public let value: Weight                // (kvHeads * headSize, dim)
+    public let attentionBiases: AttentionBiases?
+    public let queryKeyNorms: QueryKeyNorms?
+    public let postNorms: PostNorms?
     public let attentionOutput: Weight      // (dim, heads * headSize)
     public let feedForwardNorm: FloatMatrix // (1, dim)
     public let gate: Weight                 // (ffn, dim)
@@ -22,7 +44,8 @@ public struct LayerWeights: Sendable {
     public let down: Weight                 // (dim, ffn)
 }
 
-/// All weights of a Llama-architecture model, dequantized once at load and kept in their blocks too.
+/// All weights of a decoder, dequantized once at load and kept in their blocks too; the optional ones are there
+/// when the architecture's `BlockOptions` ask for them.
 public struct ModelWeights: Sendable {
     public let tokenEmbedding: Weight       // (vocab, dim)
     public let layers: [LayerWeights]
@@ -50,7 +73,7 @@ public struct ModelWeights: Sendable {
             loads.append((tensor, matrix))
             return matrix
         }
-        let dim = config.embeddingSize
+        let dim = config.embeddingSize, block = config.block
         let attentionWidth = config.headCount * config.headSize
         tokenEmbedding = try load("token_embd.weight", rows: config.vocabularySize, columns: dim)
         var layers: [LayerWeights] = []
@@ -61,6 +84,16 @@ public struct ModelWeights: Sendable {
                 query: try load(prefix + "attn_q.weight", rows: attentionWidth, columns: dim),
                 key: try load(prefix + "attn_k.weight", rows: config.keyValueSize, columns: dim),
                 value: try load(prefix + "attn_v.weight", rows: config.keyValueSize, columns: dim),
+                attentionBiases: block.attentionBiases ? AttentionBiases(
+                    query: try loadDense(prefix + "attn_q.bias", rows: 1, columns: attentionWidth),
+                    key: try loadDense(prefix + "attn_k.bias", rows: 1, columns: config.keyValueSize),
+                    value: try loadDense(prefix + "attn_v.bias", rows: 1, columns: config.keyValueSize)) : nil,
+                queryKeyNorms: block.queryKeyNorm ? QueryKeyNorms(
+                    query: try loadDense(prefix + "attn_q_norm.weight", rows: 1, columns: config.headSize),
+                    key: try loadDense(prefix + "attn_k_norm.weight", rows: 1, columns: config.headSize)) : nil,
+                postNorms: block.postNorms ? PostNorms(
+                    attention: try loadDense(prefix + "post_attention_norm.weight", rows: 1, columns: dim),
+                    feedForward: try loadDense(prefix + "post_ffw_norm.weight", rows: 1, columns: dim)) : nil,
                 attentionOutput: try load(prefix + "attn_output.weight", rows: dim, columns: attentionWidth),
                 feedForwardNorm: try loadDense(prefix + "ffn_norm.weight", rows: 1, columns: dim),
                 gate: try load(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim),
@@ -77,6 +110,18 @@ public struct ModelWeights: Sendable {
         DispatchQueue.concurrentPerform(iterations: loads.count) { index in
             let (tensor, matrix) = loads[index]
             dequantize(tensor.type, from: gguf.data(of: tensor), into: matrix.values, count: tensor.elementCount)
+        }
+    }
+}
+
+extension Weight {
+    /// y (rows x self.rows) = x (rows x self.columns) · selfᵀ. One token reads the quantized blocks (a matrix-vector
+    /// product is bound by the bytes it reads); a chunk of tokens runs as a Float32 sgemm.
+    func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        if rows == 1 {
+            blocks.multiply(x, into: y)
+        } else {
+            LinearAlgebra.multiply(x, rows: rows, by: dense, into: y)
         }
     }
 }

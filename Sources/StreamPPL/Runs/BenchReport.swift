@@ -56,7 +56,7 @@ public enum BenchReport {
     public static func markdown(gguf: GGUFFile, modelPath: String, data: String, settings: BenchSettings, events: RunEvents? = nil) throws -> String {
         try settings.validate()
         let started = Date()
-        let model = try LlamaModel(gguf: gguf)
+        let model = try ModelRegistry.load(gguf)
         let loadSeconds = Date().timeIntervalSince(started)
         let benchmark = ThroughputBenchmark(evaluator: Evaluator(model: model, tokenizer: try Tokenizer(gguf: gguf)), dataset: try Dataset(path: data))
         let sgemm = SGEMMProbe.gigaflops()

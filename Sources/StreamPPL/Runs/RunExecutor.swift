@@ -57,7 +57,7 @@ public final class RunExecutor {
         try settings.validate()
         let gguf = try GGUFFile(path: settings.model)
         let datasets = try Dictionary(uniqueKeysWithValues: settings.data.map { ($0, try Dataset(path: $0, repeats: settings.repeatCount)) })
-        let evaluator = Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
+        let evaluator = Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf))
         let modelSHA256 = try SHA256.hexDigest(ofFile: settings.model)
         // Per dataset, its files and their hashes.
         let filesByData = try settings.data.map { data in

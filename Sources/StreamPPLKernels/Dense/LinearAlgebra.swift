@@ -48,8 +48,33 @@ package enum LinearAlgebra {
         }
     }
 
+    /// gate ← gelu(gate) · up, elementwise (GeGLU), with GELU's tanh form computed exactly, in Float64
+    /// (llama.cpp's CPU GELU reads an f16 table instead: METHOD.md §3 says what that costs).
+    package static func geGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        let root2OverPi = (2 / Double.pi).squareRoot()
+        for i in 0 ..< count {
+            let g = Double(gate[i])
+            gate[i] = Float(0.5 * g * (1 + tanh(root2OverPi * (g + 0.044715 * g * g * g)))) * up[i]
+        }
+    }
+
+    /// x ← x · factor.
+    package static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        for i in 0 ..< count { x[i] *= factor }
+    }
+
+    /// x ← cap · tanh(x / cap): logit soft-capping.
+    package static func softCap(_ x: UnsafeMutablePointer<Float>, count: Int, cap: Float) {
+        for i in 0 ..< count { x[i] = cap * tanhf(x[i] / cap) }
+    }
+
     package static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0 ..< count { y[i] += x[i] }
+    }
+
+    /// Adds `vector` (width values) to each of the `rows` rows of `matrix`: a bias.
+    package static func addToEachRow(_ vector: UnsafePointer<Float>, of matrix: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for row in 0 ..< rows { add(vector, into: matrix + row * width, count: width) }
     }
 
     /// Σ a[i]·b[i] in eight lanes (a plain loop would stay scalar: the compiler keeps a float sum's order).

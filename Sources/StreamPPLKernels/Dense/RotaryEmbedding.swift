@@ -4,14 +4,24 @@ import Glibc
 import Darwin
 #endif
 
-/// Rotary position embedding as llama.cpp applies it to Llama GGUFs (`LLAMA_ROPE_TYPE_NORM`): within each
-/// head, the pairs (2i, 2i+1) of the first `dimensions` values turn by position · base^(-2i/dimensions).
-/// The converter permuted Q and K so that this equals Hugging Face's rotate-half form.
+/// Rotary position embedding as llama.cpp applies it: within each head, pair i of the first `dimensions`
+/// values turns by position · base^(-2i/dimensions). Which values pair up is the architecture's (`Pairing`).
 ///
 /// Angles are computed in Float64 from integer positions, so a large position loses no precision; a table
 /// of cos/sin per position is kept for the small positions that caches use over and over.
 public final class RotaryEmbedding {
+    /// Which two values of a head turn together.
+    public enum Pairing: Sendable {
+        /// (2i, 2i+1): llama.cpp's `LLAMA_ROPE_TYPE_NORM`, for Llama GGUFs, whose converter permuted Q and K so
+        /// that this equals Hugging Face's rotate-half form.
+        case adjacent
+        /// (i, i + dimensions/2): `LLAMA_ROPE_TYPE_NEOX`, Hugging Face's rotate-half on unpermuted weights
+        /// (Qwen2, Gemma-3, GPT-NeoX).
+        case halves
+    }
+
     public let dimensions: Int
+    public let pairing: Pairing
     public let headSize: Int
     private let inverseFrequencies: [Double]
     private let cosines = FloatBuffer()  // (tablePositions, dimensions/2)
@@ -20,8 +30,9 @@ public final class RotaryEmbedding {
     private let scratch = FloatBuffer()  // cos then sin of one position beyond the table
 
     /// Turns the first `dimensions` values of each head of `headSize` by angles with base `base`.
-    public init(dimensions: Int, headSize: Int, base: Double) {
+    public init(dimensions: Int, headSize: Int, base: Double, pairing: Pairing = .adjacent) {
         self.dimensions = dimensions
+        self.pairing = pairing
         self.headSize = headSize
         inverseFrequencies = (0 ..< dimensions / 2).map { pow(base, -2 * Double($0) / Double(dimensions)) }
         scratch.reserve(dimensions)
@@ -63,13 +74,16 @@ public final class RotaryEmbedding {
             fill(cos: scratch.pointer, sin: scratch.pointer + half, position: position)
             (cosValues, sinValues) = (UnsafePointer(scratch.pointer), UnsafePointer(scratch.pointer + half))
         }
+        // Pair i is (i * first, i * first + second): (2i, 2i+1) adjacent, (i, i+half) in halves.
+        let (first, second) = pairing == .adjacent ? (2, 1) : (1, half)
         for head in 0 ..< headCount {
             let v = source + head * headSize, out = destination + head * headSize
             for i in 0 ..< half {
                 let c = cosValues[i], s = sinValues[i]
-                let x0 = v[2 * i], x1 = v[2 * i + 1]
-                out[2 * i] = x0 * c - x1 * s
-                out[2 * i + 1] = x0 * s + x1 * c
+                let a = i * first, b = a + second
+                let x0 = v[a], x1 = v[b]
+                out[a] = x0 * c - x1 * s
+                out[b] = x0 * s + x1 * c
             }
             if dimensions < headSize, source != UnsafePointer(destination) {
                 (out + dimensions).update(from: v + dimensions, count: headSize - dimensions)

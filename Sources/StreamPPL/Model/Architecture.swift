@@ -1,0 +1,46 @@
+import StreamPPLKernels
+
+/// A decoder-only language model: feeds tokens through its layers, handing each layer's projections to the cache,
+/// which stores keys and values and decides what every token attends to.
+public protocol LanguageModel: AnyObject, Sendable {
+    var config: ModelConfig { get }
+    /// The memory-mapped file the weights point into.
+    var file: GGUFFile { get }
+    /// Feeds `tokens` (at most `state.capacity`) through every layer, then writes the logits after the tokens at
+    /// `logitRows` into the first `logitRows.count` rows of `state.logits`.
+    func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, state: ForwardState, logitRows: Range<Int>)
+}
+
+/// One GGUF architecture (`general.architecture`): how rotary pairs a head's values, which steps its decoder block
+/// takes, and the keys it reads beyond the common ones. Each lives in its own file under Architectures/.
+public struct Architecture: Sendable {
+    public let name: String
+    public let rotaryPairing: RotaryEmbedding.Pairing
+    public let block: BlockOptions
+    /// Reads the architecture's own keys into the config (a missing or mistyped one is an error naming it).
+    let readExtraKeys: @Sendable (GGUFFile, inout ModelConfig) throws(ModelError) -> Void
+
+    init(name: String, rotaryPairing: RotaryEmbedding.Pairing, block: BlockOptions,
+         readExtraKeys: @escaping @Sendable (GGUFFile, inout ModelConfig) throws(ModelError) -> Void = { _, _ in }) {
+        self.name = name
+        self.rotaryPairing = rotaryPairing
+        self.block = block
+        self.readExtraKeys = readExtraKeys
+    }
+}
+
+/// The architectures streamppl can run, by `general.architecture`.
+public enum ModelRegistry {
+    public static let supported: [Architecture] = [.llama, .qwen2, .gemma3]
+    public static var architectures: [String] { supported.map(\.name) }
+
+    public static func architecture(named name: String) -> Architecture? {
+        supported.first { $0.name == name }
+    }
+
+    /// The model in `gguf`: one line naming the key or tensor when the file lacks what its architecture needs.
+    public static func load(_ gguf: GGUFFile) throws(ModelError) -> any LanguageModel {
+        let config = try ModelConfig(gguf: gguf)
+        return DecoderModel(config: config, weights: try ModelWeights(gguf: gguf, config: config))
+    }
+}
