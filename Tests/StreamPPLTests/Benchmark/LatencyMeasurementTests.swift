@@ -10,7 +10,7 @@ final class LatencyMeasurementTests: TemporaryFilesTestCase {
         let folder = try keep(TemporaryFiles.directory())
         try Data("It was the best of times, it was the worst of times.\n".utf8).write(to: URL(fileURLWithPath: folder + "/book.txt"))
         let gguf = try GGUFFile(path: try keep(TinyLlama.writer().write()))
-        return ThroughputBenchmark(evaluator: Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf)),
+        return ThroughputBenchmark(evaluator: Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf)),
                                    dataset: try Dataset(path: folder))
     }
 

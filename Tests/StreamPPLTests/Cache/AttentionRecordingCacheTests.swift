@@ -5,7 +5,7 @@ import XCTest
 /// The recording cache is plain dense causal attention from position 0, and what it records is a causal softmax.
 final class AttentionRecordingCacheTests: XCTestCase {
     /// All logits of one pass of `tokens` through `cache`.
-    static func logits(model: LlamaModel, cache: KVCache, tokens: [Int32]) -> [Float] {
+    static func logits(model: any LanguageModel, cache: KVCache, tokens: [Int32]) -> [Float] {
         let state = ForwardState(config: model.config, capacity: tokens.count)
         tokens.withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: 0 ..< tokens.count) }
         return Array(UnsafeBufferPointer(start: state.logits.values, count: tokens.count * model.config.vocabularySize))

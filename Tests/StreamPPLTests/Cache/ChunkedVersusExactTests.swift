@@ -5,7 +5,7 @@ import XCTest
 /// METHOD.md §3: the chunked cache must give the token-by-token definition's numbers for every policy.
 final class ChunkedVersusExactTests: XCTestCase {
     /// NLL of each next token when `tokens` are fed `passSize` at a time through `cache`.
-    static func nlls(model: LlamaModel, cache: KVCache, tokens: [Int32], passSize: Int) -> [Double] {
+    static func nlls(model: any LanguageModel, cache: KVCache, tokens: [Int32], passSize: Int) -> [Double] {
         let state = ForwardState(config: model.config, capacity: passSize)
         var result: [Double] = []
         for start in stride(from: 0, to: tokens.count - 1, by: passSize) {

@@ -5,7 +5,7 @@ import XCTest
 enum SmolLM2 {
     static let evaluator: Result<Evaluator, Error> = Result {
         let gguf = try GGUFFile(path: try TestPaths.requireModel(TestPaths.smolLM2, fetch: "smollm2"))
-        return Evaluator(model: try LlamaModel(gguf: gguf), tokenizer: try Tokenizer(gguf: gguf))
+        return Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf))
     }
 
     static func evaluate(_ config: String, data: String, predictions: Int, exact: Bool = false,

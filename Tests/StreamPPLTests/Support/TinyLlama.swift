@@ -2,23 +2,32 @@ import Foundation
 @testable import StreamPPL
 
 /// A tiny random Llama in GGUF form: 2 layers, 4 query heads sharing 2 key/value heads, a byte-level
-/// vocabulary of 256 tokens (one per byte, no merges) so that any ASCII text tokenizes.
+/// vocabulary of 256 tokens (one per byte, no merges) so that any ASCII text tokenizes. With another
+/// `architecture` its keys take that prefix and it gets the tensors and keys that architecture needs
+/// (qwen2: Q/K/V biases; gemma3: Q/K norms, post-norms, a 3-layer stack whose last layer is global and a
+/// sliding window of `slidingWindow`).
 enum TinyLlama {
     static let dim = 32, heads = 4, kvHeads = 2, layers = 2, feedForward = 48, vocabulary = 256
 
-    static func writer(seed: UInt64 = 7, architecture: String = "llama", tied: Bool = true) -> GGUFWriter {
+    static func writer(seed: UInt64 = 7, architecture: String = "llama", tied: Bool = true, slidingWindow: Int = 8) -> GGUFWriter {
+        let a = architecture
+        let layers = architecture == "gemma3" ? 3 : Self.layers
         var random = SplitMix64(seed: seed)
         var writer = GGUFWriter()
         writer.set("general.architecture", .string(architecture))
         writer.set("general.name", .string("tiny random llama"))
-        writer.set("llama.block_count", .uint32(UInt32(layers)))
-        writer.set("llama.context_length", .uint32(128))
-        writer.set("llama.embedding_length", .uint32(UInt32(dim)))
-        writer.set("llama.feed_forward_length", .uint32(UInt32(feedForward)))
-        writer.set("llama.attention.head_count", .uint32(UInt32(heads)))
-        writer.set("llama.attention.head_count_kv", .uint32(UInt32(kvHeads)))
-        writer.set("llama.rope.freq_base", .float32(10_000))
-        writer.set("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+        writer.set("\(a).block_count", .uint32(UInt32(layers)))
+        writer.set("\(a).context_length", .uint32(128))
+        writer.set("\(a).embedding_length", .uint32(UInt32(dim)))
+        writer.set("\(a).feed_forward_length", .uint32(UInt32(feedForward)))
+        writer.set("\(a).attention.head_count", .uint32(UInt32(heads)))
+        writer.set("\(a).attention.head_count_kv", .uint32(UInt32(kvHeads)))
+        writer.set("\(a).rope.freq_base", .float32(10_000))
+        writer.set("\(a).attention.layer_norm_rms_epsilon", .float32(1e-5))
+        if architecture == "gemma3" {
+            writer.set("gemma3.attention.sliding_window", .uint32(UInt32(slidingWindow)))
+            writer.set("gemma3.attention.sliding_window_pattern", .uint32(3))
+        }
         writer.set("tokenizer.ggml.model", .string("gpt2"))
         writer.set("tokenizer.ggml.pre", .string("gpt2"))
         writer.set("tokenizer.ggml.tokens", .array(byteLevelTokens().map(GGUFValue.string)))
@@ -30,8 +39,11 @@ enum TinyLlama {
             let scale = 1 / Float(columns).squareRoot()
             writer.addFloatTensor(name, dimensions: [columns, rows], values: (0 ..< rows * columns).map { _ in random.nextGaussian() * scale * 1.5 })
         }
-        func norm(_ name: String) {
-            writer.addFloatTensor(name, dimensions: [dim], values: (0 ..< dim).map { _ in 1 + 0.1 * random.nextGaussian() })
+        func norm(_ name: String, width: Int = dim) {
+            writer.addFloatTensor(name, dimensions: [width], values: (0 ..< width).map { _ in 1 + 0.1 * random.nextGaussian() })
+        }
+        func bias(_ name: String, width: Int) {
+            writer.addFloatTensor(name, dimensions: [width], values: (0 ..< width).map { _ in 0.3 * random.nextGaussian() })
         }
         let headSize = dim / heads
         writer.addFloatTensor("token_embd.weight", dimensions: [dim, vocabulary],
@@ -41,6 +53,17 @@ enum TinyLlama {
             matrix("blk.\(layer).attn_q.weight", rows: dim, columns: dim)
             matrix("blk.\(layer).attn_k.weight", rows: kvHeads * headSize, columns: dim)
             matrix("blk.\(layer).attn_v.weight", rows: kvHeads * headSize, columns: dim)
+            if architecture == "qwen2" {
+                bias("blk.\(layer).attn_q.bias", width: dim)
+                bias("blk.\(layer).attn_k.bias", width: kvHeads * headSize)
+                bias("blk.\(layer).attn_v.bias", width: kvHeads * headSize)
+            }
+            if architecture == "gemma3" {
+                norm("blk.\(layer).attn_q_norm.weight", width: headSize)
+                norm("blk.\(layer).attn_k_norm.weight", width: headSize)
+                norm("blk.\(layer).post_attention_norm.weight")
+                norm("blk.\(layer).post_ffw_norm.weight")
+            }
             matrix("blk.\(layer).attn_output.weight", rows: dim, columns: dim)
             norm("blk.\(layer).ffn_norm.weight")
             matrix("blk.\(layer).ffn_gate.weight", rows: feedForward, columns: dim)
@@ -52,9 +75,9 @@ enum TinyLlama {
         return writer
     }
 
-    static func model(seed: UInt64 = 7) throws -> (GGUFFile, LlamaModel) {
-        let gguf = try GGUFFile(path: try writer(seed: seed).write())
-        return (gguf, try LlamaModel(gguf: gguf))
+    static func model(seed: UInt64 = 7, architecture: String = "llama") throws -> (GGUFFile, any LanguageModel) {
+        let gguf = try GGUFFile(path: try writer(seed: seed, architecture: architecture).write())
+        return (gguf, try ModelRegistry.load(gguf))
     }
 
     /// GPT-2's byte-to-unicode map: printable bytes stand for themselves, the rest move to U+0100 onward.
