@@ -16,9 +16,13 @@ public struct FLOPCount: Sendable {
 
     public var perScoredToken: Double { 2 * Double(config.vocabularySize * config.embeddingSize) }
 
-    /// q·k and p·v for one query against `keys` keys, in every head of every layer.
+    /// q·k and p·v for one query against `keys` keys, in every head of every layer; a local layer sees at most its
+    /// window of them (METHOD.md §2).
     public func attention(keys: Int) -> Double {
-        4 * Double(config.headCount * config.headSize * keys * config.layerCount)
+        let keysPerLayer = config.slidingWindow.map { sliding in
+            sliding.localLayers.reduce(0) { $0 + ($1 ? min(keys, sliding.size) : keys) }
+        } ?? keys * config.layerCount
+        return 4 * Double(config.headCount * config.headSize * keysPerLayer)
     }
 
     /// Total for the first `predictions` predictions of one document streamed under `policy`
