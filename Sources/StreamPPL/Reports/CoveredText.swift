@@ -11,7 +11,7 @@ import Darwin
 /// Whitespace is Unicode's White_Space property. A character may be split over several tokens (byte-level BPE,
 /// byte fallback), so bytes of an unfinished UTF-8 sequence wait for the rest; one cut short by the end of a
 /// document (or of the stream) counts as a word character, as does invalid UTF-8.
-public struct CoveredText: Sendable, Equatable {
+public struct CoveredText: Sendable {
     public private(set) var bytes = 0
     private var completedWords = 0
     private var document: Int?
