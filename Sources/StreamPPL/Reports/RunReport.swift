@@ -21,12 +21,13 @@ public struct JobReport: Sendable {
 
 /// Writes a run's outputs (METHOD.md §4) from its jobs' logs, in job order: `nll.csv.gz` (or `nll.csv`), `summary.csv`,
 /// `summary.md`, `memory.csv`, `ppl.svg`, `memory.svg`. The statistics are read back from the logs, so a run, a resumed run and
-/// merged shards all get theirs from the same rows in the same order.
+/// merged shards all get theirs from the same rows in the same order; the text each row's target covers comes from the
+/// model's `tokenizer`, so words are counted over a job's whole log, document by document.
 public enum RunReport {
     @discardableResult
     /// `byData`: the run covers several datasets (each row then names its own), whichever of them these jobs are on.
     public static func write(_ jobs: [JobReport], to directory: String, byData: Bool, model: String, modelSHA256: String,
-                             compressedLog: Bool, title: String) throws -> [ConfigResult] {
+                             tokenizer: Tokenizer, compressedLog: Bool, title: String) throws -> [ConfigResult] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let log = try NLLLog(directory: directory, compressed: compressedLog, withData: byData)
         defer { log.discardIfUnfinished() }
@@ -36,12 +37,18 @@ public enum RunReport {
         for job in jobs {
             let configField = NLLLog.csvField(job.config), dataField = byData ? NLLLog.csvField(job.data) : nil
             var statistics = NLLStatistics()
+            var coveredText = CoveredText()
             try JobLog.forEachRow(of: job.logPath, limit: job.rowLimit) { row, nll in
                 statistics.add(nll)
+                guard let target = documentAndToken(of: row) else {
+                    throw ReportError(path: job.logPath, reason: "row \(statistics.count) is not doc,position,token,nll")
+                }
+                coveredText.add(tokenizer.coveredBytes(of: target.token), document: target.document)
                 try log.append(configField: configField, row: row, dataField: dataField)
             }
             let complete = job.result.complete && statistics.count == min(job.result.predictions, job.rowLimit)
-            results.append(ConfigResult(config: job.config, data: job.data, statistics: statistics, seconds: job.result.seconds
+            results.append(ConfigResult(config: job.config, data: job.data, statistics: statistics, coveredText: coveredText,
+                                        seconds: job.result.seconds
                                             * Double(statistics.count) / Double(max(job.result.predictions, 1)),
                                         peakResidentBytes: job.result.peakResidentBytes, complete: complete))
             for sample in job.result.memory where sample.predictions <= statistics.count {
@@ -65,5 +72,13 @@ public enum RunReport {
         try DurableFile.write(memoryChart.svg, to: path("memory.svg"))
         try DurableFile.write(PerplexityPlot.svg(results: results, labels: labels, title: title), to: path("ppl.svg"))
         return results
+    }
+
+    /// The document index and target token of a job-log row `doc,position,token,nll`.
+    private static func documentAndToken(of row: ArraySlice<UInt8>) -> (document: Int, token: Int32)? {
+        let fields = row.split(separator: UInt8(ascii: ","), maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4, let document = Int(String(decoding: fields[0], as: UTF8.self)),
+              let token = Int32(String(decoding: fields[2], as: UTF8.self)) else { return nil }
+        return (document, token)
     }
 }

@@ -10,21 +10,28 @@ public struct ConfigResult: Sendable {
     public let config: String
     public let data: String
     public let statistics: NLLStatistics
+    /// What the predictions' targets cover: the denominators of bits per byte, byte and word perplexity.
+    public let coveredText: CoveredText
     public let seconds: Double
     public let peakResidentBytes: Int?
     /// False when the run was interrupted before the stream (or --max-tokens) ended.
     public let complete: Bool
 
-    public init(config: String, data: String, statistics: NLLStatistics, seconds: Double, peakResidentBytes: Int?, complete: Bool) {
+    public init(config: String, data: String, statistics: NLLStatistics, coveredText: CoveredText = CoveredText(),
+                seconds: Double, peakResidentBytes: Int?, complete: Bool) {
         self.config = config
         self.data = data
         self.statistics = statistics
+        self.coveredText = coveredText
         self.seconds = seconds
         self.peakResidentBytes = peakResidentBytes
         self.complete = complete
     }
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(statistics.count) / seconds : .nan }
+    public var bitsPerByte: Double { coveredText.bitsPerByte(sumNLL: statistics.sum) }
+    public var bytePerplexity: Double { coveredText.bytePerplexity(sumNLL: statistics.sum) }
+    public var wordPerplexity: Double { coveredText.wordPerplexity(sumNLL: statistics.sum) }
 }
 
 /// `summary.csv` and `summary.md` (METHOD.md §4): one row per (config, dataset).
@@ -40,7 +47,7 @@ public struct RunSummary: Sendable {
     }
 
     public static let csvHeader = "config,tokens,mean_nll,ppl,ppl_ci95_low,ppl_ci95_high,ppl_second_half,tokens_per_second,peak_rss_mb,complete,"
-        + "model,model_sha256,data"
+        + "model,model_sha256,data,bytes,words,bits_per_byte,byte_ppl,word_ppl"
     /// Columns that differ from run to run of the same evaluation.
     public static let timingColumns: Set<String> = ["tokens_per_second", "peak_rss_mb"]
 
@@ -54,6 +61,8 @@ public struct RunSummary: Sendable {
                 String(interval.low), String(interval.high), String(s.secondHalfPerplexity),
                 String(format: "%.1f", result.tokensPerSecond), Self.megabytes(result.peakResidentBytes),
                 String(result.complete), NLLLog.csvField(model), modelSHA256, NLLLog.csvField(result.data),
+                String(result.coveredText.bytes), String(result.coveredText.words), String(result.bitsPerByte),
+                String(result.bytePerplexity), String(result.wordPerplexity),
             ]
             lines.append(fields.joined(separator: ","))
         }
@@ -67,8 +76,8 @@ public struct RunSummary: Sendable {
             "Model: `\(model)`  ",
             "Data: " + datasets.map { "`\($0)`" }.joined(separator: ", "),
             "",
-            "| cache |" + (byData ? " data |" : "") + " tokens | mean NLL | PPL | 95% interval | PPL 2nd half | tokens/s | peak RSS (MB) |",
-            "|---|" + (byData ? "---|" : "") + "---:|---:|---:|---:|---:|---:|---:|",
+            "| cache |" + (byData ? " data |" : "") + " tokens | mean NLL | PPL | 95% interval | PPL 2nd half | bits/byte | byte PPL | word PPL | tokens/s | peak RSS (MB) |",
+            "|---|" + (byData ? "---|" : "") + "---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for result in results {
             let s = result.statistics
@@ -77,7 +86,8 @@ public struct RunSummary: Sendable {
             lines.append("| \(name) |" + (byData ? " `\(result.data)` |" : "")
                 + " \(s.count) | \(String(format: "%.4f", s.meanNLL)) | \(String(format: "%.2f", s.perplexity)) | "
                 + "\(String(format: "%.2f–%.2f", interval.low, interval.high)) | \(String(format: "%.2f", s.secondHalfPerplexity)) | "
-                + "\(String(format: "%.1f", result.tokensPerSecond)) | \(Self.megabytes(result.peakResidentBytes)) |")
+                + "\(String(format: "%.4f", result.bitsPerByte)) | \(String(format: "%.4f", result.bytePerplexity)) | "
+                + "\(String(format: "%.2f", result.wordPerplexity)) | \(String(format: "%.1f", result.tokensPerSecond)) | \(Self.megabytes(result.peakResidentBytes)) |")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -86,8 +96,8 @@ public struct RunSummary: Sendable {
     public func json(out: String) -> String {
         struct Row: Encodable {
             let config, data: String
-            let tokens: Int
-            let mean_nll, ppl, ppl_ci95_low, ppl_ci95_high, ppl_second_half, tokens_per_second: Double?
+            let tokens, bytes, words: Int
+            let mean_nll, ppl, ppl_ci95_low, ppl_ci95_high, ppl_second_half, bits_per_byte, byte_ppl, word_ppl, tokens_per_second: Double?
             let peak_rss_mb: Double?
             let complete: Bool
         }
@@ -99,8 +109,11 @@ public struct RunSummary: Sendable {
         func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
         let rows = results.map { result in
             let s = result.statistics, interval = s.perplexityInterval
-            return Row(config: result.config, data: result.data, tokens: s.count, mean_nll: finite(s.meanNLL), ppl: finite(s.perplexity),
+            return Row(config: result.config, data: result.data, tokens: s.count, bytes: result.coveredText.bytes,
+                       words: result.coveredText.words, mean_nll: finite(s.meanNLL), ppl: finite(s.perplexity),
                        ppl_ci95_low: finite(interval.low), ppl_ci95_high: finite(interval.high), ppl_second_half: finite(s.secondHalfPerplexity),
+                       bits_per_byte: finite(result.bitsPerByte), byte_ppl: finite(result.bytePerplexity),
+                       word_ppl: finite(result.wordPerplexity),
                        tokens_per_second: finite(result.tokensPerSecond), peak_rss_mb: result.peakResidentBytes.map { Double($0) / 1_000_000 },
                        complete: result.complete)
         }

@@ -19,6 +19,8 @@ public struct SummaryRow: Sendable, Equatable {
     public let tokens: Int
     public let meanNLL: Double
     public let perplexity: Double
+    /// Nil in files written before the column existed (METHOD.md §4's tokenizer-neutral score).
+    public let bitsPerByte: Double?
     /// False for a run interrupted before its stream ended.
     public let complete: Bool
     /// Nil in files written before the column existed, or when it is empty.
@@ -26,8 +28,8 @@ public struct SummaryRow: Sendable, Equatable {
     public let line: Int
 }
 
-/// A `summary.csv` read back: `config`, `tokens`, `mean_nll` and `ppl` are required; `data`, `complete` and
-/// `model_sha256` are optional (older files lack some) and other columns are ignored.
+/// A `summary.csv` read back: `config`, `tokens`, `mean_nll` and `ppl` are required; `data`, `complete`,
+/// `model_sha256` and `bits_per_byte` are optional (older files lack some) and other columns are ignored.
 public struct SummaryFile: Sendable {
     public let path: String
     public let rows: [SummaryRow]
@@ -41,6 +43,7 @@ public struct SummaryFile: Sendable {
         let required = try table.requiredColumns(["config", "tokens", "mean_nll", "ppl"])
         let (config, tokens, meanNLL, perplexity) = (required[0], required[1], required[2], required[3])
         let data = table.column("data"), complete = table.column("complete"), modelSHA256 = table.column("model_sha256")
+        let bitsPerByte = table.column("bits_per_byte")
         var rows: [SummaryRow] = []
         var seen: Set<SummaryKey> = []
         for (fields, line) in zip(table.rows, table.rowLines) {
@@ -61,6 +64,7 @@ public struct SummaryFile: Sendable {
             }
             let sha = modelSHA256.map { fields[$0] }
             rows.append(SummaryRow(key: key, tokens: tokenCount, meanNLL: try number(meanNLL), perplexity: try number(perplexity),
+                                   bitsPerByte: try bitsPerByte.map { column throws(ReportError) in try number(column) },
                                    complete: completeText == "true", modelSHA256: sha?.isEmpty == false ? sha : nil, line: line))
         }
         guard !rows.isEmpty else { throw ReportError(path: path, reason: "no rows after the header") }
@@ -100,6 +104,9 @@ public struct RowComparison: Sendable, Equatable {
     public let tokens: Int
     public let baseline: Double
     public let candidate: Double
+    /// Bits per byte in each file, shown beside the perplexities (the tolerance applies to perplexity only).
+    public let baselineBitsPerByte: Double?
+    public let candidateBitsPerByte: Double?
     public let allowedChange: Double
     public let passed: Bool
 
@@ -148,6 +155,7 @@ public struct SummaryComparison: Sendable {
                 throw ReportError(path: candidate.path, reason: "line \(new.line): \(new.tokens) tokens for \(old.key), \(baseline.path) has \(old.tokens)")
             }
             rows.append(RowComparison(key: old.key, tokens: old.tokens, baseline: old.perplexity, candidate: new.perplexity,
+                                      baselineBitsPerByte: old.bitsPerByte, candidateBitsPerByte: new.bitsPerByte,
                                       allowedChange: tolerance.allowedChange(from: old.perplexity),
                                       passed: tolerance.accepts(baseline: old.perplexity, candidate: new.perplexity)))
         }
@@ -162,16 +170,23 @@ public struct SummaryComparison: Sendable {
     /// A data column only when the rows span more than one dataset.
     private var showsData: Bool { Set(rows.map(\.key.data)).count > 1 }
 
-    /// Config, data, tokens, both perplexities, the change and its relative size, ok/FAIL; columns aligned.
+    /// Bits-per-byte columns only when a file has them ("-" for the rows of one that lacks them).
+    private var showsBitsPerByte: Bool { rows.contains { $0.baselineBitsPerByte != nil || $0.candidateBitsPerByte != nil } }
+
+    /// Config, data, tokens, both perplexities, the change and its relative size, both bits per byte, ok/FAIL;
+    /// columns aligned.
     public var table: String {
-        var header = ["config", "data", "tokens", "baseline ppl", "candidate ppl", "delta", "delta %", "status"]
+        var header = ["config", "data", "tokens", "baseline ppl", "candidate ppl", "delta", "delta %", "baseline bpb", "candidate bpb", "status"]
+        let bitsPerByte = { (value: Double?) in value.map { String(format: "%.4f", $0) } ?? "-" }
         var cells = rows.map { row in
             [row.key.config, row.key.data, String(row.tokens), String(format: "%.4f", row.baseline), String(format: "%.4f", row.candidate),
-             String(format: "%+.4g", row.change), String(format: "%+.3g%%", row.relativeChange * 100), row.passed ? "ok" : "FAIL"]
+             String(format: "%+.4g", row.change), String(format: "%+.3g%%", row.relativeChange * 100),
+             bitsPerByte(row.baselineBitsPerByte), bitsPerByte(row.candidateBitsPerByte), row.passed ? "ok" : "FAIL"]
         }
-        if !showsData {
-            header.remove(at: 1)
-            cells = cells.map { var row = $0; row.remove(at: 1); return row }
+        let dropped = (showsData ? [] : [1]) + (showsBitsPerByte ? [] : [7, 8])
+        for column in dropped.reversed() {
+            header.remove(at: column)
+            cells = cells.map { var row = $0; row.remove(at: column); return row }
         }
         let leftAligned = showsData ? 2 : 1
         let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }

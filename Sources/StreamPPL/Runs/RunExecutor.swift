@@ -57,7 +57,8 @@ public final class RunExecutor {
         try settings.validate()
         let gguf = try GGUFFile(path: settings.model)
         let datasets = try Dictionary(uniqueKeysWithValues: settings.data.map { ($0, try Dataset(path: $0, repeats: settings.repeatCount)) })
-        let evaluator = Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf))
+        let tokenizer = try Tokenizer(gguf: gguf)
+        let evaluator = Evaluator(model: try ModelRegistry.load(gguf), tokenizer: tokenizer)
         let modelSHA256 = try SHA256.hexDigest(ofFile: settings.model)
         // Per dataset, its files and their hashes.
         let filesByData = try settings.data.map { data in
@@ -97,7 +98,7 @@ public final class RunExecutor {
             manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
         }
         let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
-                                          compressedLog: settings.logFormat == .gz, title: title)
+                                          tokenizer: tokenizer, compressedLog: settings.logFormat == .gz, title: title)
         var manifest = RunManifest(command: command, model: .init(path: settings.model, sha256: modelSHA256), dataFiles: dataFiles,
                                    settings: settings, shard: shard, jobs: manifestJobs, started: started, finished: Date())
         manifest.complete = results.allSatisfy(\.complete) && manifestJobs.count == jobs.count

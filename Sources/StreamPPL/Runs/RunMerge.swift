@@ -65,8 +65,14 @@ public enum RunMerge {
             return JobReport(config: job.config.text, data: job.data, logPath: path, rowLimit: settings.maxTokens ?? .max, result: entry.job.result)
         }
         let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
-        let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: manifests[0].model.sha256,
-                                          compressedLog: settings.logFormat == .gz, title: title)
+        // The shards' model file (its hash checked against theirs) gives the tokenizer for the covered text.
+        let modelSHA256 = try SHA256.hexDigest(ofFile: settings.model)
+        guard modelSHA256 == manifests[0].model.sha256 else {
+            throw ReportError(path: settings.model, reason: "is not the model file the shards were made with (its sha256 differs from run.json's)")
+        }
+        let tokenizer = try Tokenizer(gguf: GGUFFile(path: settings.model))
+        let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
+                                          tokenizer: tokenizer, compressedLog: settings.logFormat == .gz, title: title)
         var manifest = RunManifest(command: command, model: manifests[0].model, dataFiles: manifests[0].dataFiles, settings: settings, shard: nil,
                                    jobs: jobs.compactMap { owner[key($0.config.text, $0.data)]?.job }, started: started, finished: Date())
         manifest.complete = manifests.allSatisfy(\.complete) && results.allSatisfy(\.complete)

@@ -196,32 +196,31 @@ public struct Tokenizer: Sendable {
         return tokenTexts[Int(id)]
     }
 
-    /// Text of `ids`, as llama.cpp renders them without special tokens: control, unknown and unused
-    /// tokens give nothing, user-defined tokens their text, byte tokens their byte, normal tokens
-    /// their text with the byte-level encoding (BPE) or "▁" (SentencePiece) undone. Incomplete UTF-8
-    /// becomes U+FFFD.
+    /// Text of `ids`: their `coveredBytes` in order. Incomplete UTF-8 becomes U+FFFD.
     public func decode(_ ids: [Int32]) -> String {
-        var bytes: [UInt8] = []
-        let isBytePair = if case .bytePair = engine { true } else { false }
-        for id in ids {
-            guard id >= 0, Int(id) < tokenTexts.count else { continue }
-            let text = tokenTexts[Int(id)]
-            switch tokenTypes[Int(id)] {
-            case .control, .unknown, .unused:
-                continue
-            case .userDefined:
-                bytes.append(contentsOf: text.utf8)
-            case .byte:
-                if let byte = Self.byteValue(ofByteToken: text) { bytes.append(byte) }
-            case .normal, .undefined:
-                if isBytePair {
-                    ByteLevelEncoding.decode(text, into: &bytes)
-                } else {
-                    bytes.append(contentsOf: Self.unescapingSpaces(Array(text.utf8)))
-                }
-            }
+        String(decoding: ids.flatMap(coveredBytes(of:)), as: UTF8.self)
+    }
+
+    /// The bytes of text that token `id` stands for, as llama.cpp's `token_to_piece` renders it without special
+    /// tokens: control, unknown and unused tokens give nothing, user-defined tokens their text, byte tokens their
+    /// byte, normal tokens their text with the byte-level encoding (BPE) or "▁" (SentencePiece) undone; nothing
+    /// for an id outside the vocabulary. What a prediction of this token covers in bits per byte (METHOD.md §4).
+    public func coveredBytes(of id: Int32) -> [UInt8] {
+        guard id >= 0, Int(id) < tokenTexts.count else { return [] }
+        let text = tokenTexts[Int(id)]
+        switch tokenTypes[Int(id)] {
+        case .control, .unknown, .unused:
+            return []
+        case .userDefined:
+            return Array(text.utf8)
+        case .byte:
+            return Self.byteValue(ofByteToken: text).map { [$0] } ?? []
+        case .normal, .undefined:
+            guard case .bytePair = engine else { return Self.unescapingSpaces(Array(text.utf8)) }
+            var bytes: [UInt8] = []
+            ByteLevelEncoding.decode(text, into: &bytes)
+            return bytes
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: Metadata helpers

@@ -125,10 +125,12 @@ final class ShardAndResumeCommandTests: CLITestCase {
         XCTAssertEqual(results.map { $0["config"] as? String }, ["2+8", "dense"])
         XCTAssertEqual(results.map { $0["tokens"] as? Int }, [30, 30])
         let table = try CSVTable(contentsOfFile: out + "/summary.csv")
-        let ppl = try table.requiredColumns(["ppl"])[0]
-        for (result, row) in zip(results, table.rows) {
-            let fromJSON = try XCTUnwrap(result["ppl"] as? Double), fromCSV = try XCTUnwrap(Double(row[ppl]))
-            XCTAssertEqual(fromJSON, fromCSV, accuracy: fromCSV * 1e-12, "the same numbers as summary.csv")
+        for name in ["ppl", "bytes", "words", "bits_per_byte", "byte_ppl", "word_ppl"] {
+            let column = try table.requiredColumns([name])[0]
+            for (result, row) in zip(results, table.rows) {
+                let fromJSON = try XCTUnwrap(result[name] as? Double, name), fromCSV = try XCTUnwrap(Double(row[column]))
+                XCTAssertEqual(fromJSON, fromCSV, accuracy: fromCSV * 1e-12, "\(name): the same numbers as summary.csv")
+            }
         }
     }
 

@@ -200,6 +200,26 @@ final class SummaryComparisonTests: XCTestCase {
         XCTAssertTrue(try SummaryComparison(baseline: file, candidate: file, tolerance: ComparisonTolerance(relative: 0)).passed)
     }
 
+    func testBitsPerByteIsShownBesideThePerplexitiesAndMayBeMissingFromAnOlderBaseline() throws {
+        var statistics = NLLStatistics()
+        for _ in 0 ..< 4 { statistics.add(3 * log(2)) }
+        var covered = CoveredText()
+        covered.add(Array(" two words".utf8), document: 0)
+        let result = ConfigResult(config: "dense", data: "book.txt", statistics: statistics, coveredText: covered, seconds: 2,
+                                  peakResidentBytes: nil, complete: true)
+        let newer = try SummaryFile(table: CSVTable(text: RunSummary(model: "m.gguf", modelSHA256: Self.sha, results: [result]).csv, path: "new.csv"))
+        XCTAssertEqual(newer.rows.first?.bitsPerByte ?? 0, 12.0 / 10, accuracy: 1e-12)
+        let older = try summary([Line(config: "dense", ppl: statistics.perplexity, tokens: 4)], path: "old.csv")
+        XCTAssertNil(older.rows.first?.bitsPerByte)
+        let comparison = try SummaryComparison(baseline: older, candidate: newer, tolerance: ComparisonTolerance())
+        XCTAssertTrue(comparison.passed, "the gate is on perplexity only")
+        let lines = comparison.table.split(separator: "\n")
+        XCTAssertTrue(lines[0].contains("baseline bpb  candidate bpb"), comparison.table)
+        XCTAssertEqual(lines[1].split(separator: " ").suffix(3), ["-", "1.2000", "ok"], comparison.table)
+        let without = try SummaryComparison(baseline: older, candidate: older, tolerance: ComparisonTolerance())
+        XCTAssertFalse(without.table.contains("bpb"), "no such columns when neither file has them")
+    }
+
     #if canImport(FoundationXML) || os(macOS)
     func testJUnitReportParsesAndCarriesEachRow() throws {
         let tricky = "4\"<&>'\u{1}\"+8"
