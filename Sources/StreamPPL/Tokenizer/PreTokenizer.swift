@@ -21,12 +21,19 @@ struct PreTokenizer: Sendable {
         /// llama.cpp runs this one through std::regex rather than a custom scanner; it has the same
         /// leftmost-first alternation semantics as the scanner here.
         case qwen2
+        /// Falcon: runs of punctuation (`[\p{P}\$\+<=>\^~\|`]+`) cut out first, then the gpt2 expression
+        /// inside each piece, then every `[0-9][0-9][0-9]` cut out of what that leaves.
+        case falcon
+        /// llama.cpp's "default", used when a BPE GGUF names no pre-tokenizer (e.g. GPT-NeoX): as Falcon
+        /// without the backtick, with `\p{N}+` runs cut out before the three-digit groups.
+        case standard
     }
 
     /// `tokenizer.ggml.pre` values accepted, with the scanner each one uses (aliases as in llama.cpp).
     static let kindsByName: [(name: String, kind: Kind)] = [
         ("smollm", .smollm),
-        ("gpt2", .gpt2), ("gpt-2", .gpt2),
+        ("gpt2", .gpt2), ("gpt-2", .gpt2), ("mpt", .gpt2),
+        ("falcon", .falcon), ("default", .standard),
         ("llama-bpe", .llama3), ("llama3", .llama3), ("llama-v3", .llama3),
         ("qwen2", .qwen2),
     ]
@@ -77,11 +84,76 @@ struct PreTokenizer: Sendable {
             splitLlama3(scalars, 0, count, &cuts, digitsPerGroup: 3)
         case .qwen2:
             splitLlama3(scalars, 0, count, &cuts, digitsPerGroup: 1)
+        case .falcon, .standard:
+            let backtick = kind == .falcon
+            // llama.cpp applies each expression inside every piece the previous ones left.
+            var ends = Self.runs([count]) { Self.isPunctuation(scalars.values[$0], backtick: backtick) }
+            ends = Self.refine(ends) { lower, upper, out in splitGPT2(scalars, lower, upper, &out) }
+            if kind == .standard { ends = Self.runs(ends) { scalars.classes[$0] == .number } }
+            ends = Self.refine(ends) { lower, upper, out in Self.splitDigitTriples(scalars, lower, upper, &out) }
+            cuts = ends
         }
         return cuts.map { $0 < count ? scalars.byteStarts[$0] : bytes.count }
     }
 
     // MARK: Scanners (positions are scalar indices; each appends the end index of every word)
+
+    /// Splits each piece ending at `ends` again with `split(lower, upper, &newEnds)`.
+    private static func refine(_ ends: [Int], _ split: (Int, Int, inout [Int]) -> Void) -> [Int] {
+        var result: [Int] = []
+        result.reserveCapacity(ends.count)
+        var start = 0
+        for end in ends where end > start {
+            split(start, end, &result)
+            start = end
+        }
+        return result
+    }
+
+    /// Cuts every maximal run of scalars where `isMember` holds into its own piece (std::regex `X+` splitting).
+    private static func runs(_ ends: [Int], _ isMember: (Int) -> Bool) -> [Int] {
+        refine(ends) { lower, upper, out in
+            var pos = lower
+            while pos < upper {
+                let member = isMember(pos)
+                while pos < upper, isMember(pos) == member { pos += 1 }
+                out.append(pos)
+            }
+        }
+    }
+
+    /// `[0-9][0-9][0-9]`: each group of three ASCII digits, from the left, is a piece; the rest stays whole.
+    private static func splitDigitTriples(_ s: Scalars, _ lower: Int, _ upper: Int, _ cuts: inout [Int]) {
+        func isDigit(_ index: Int) -> Bool { (0x30 ... 0x39).contains(s.values[index]) }
+        var pos = lower
+        var pieceStart = lower
+        while pos + 3 <= upper {
+            if isDigit(pos), isDigit(pos + 1), isDigit(pos + 2) {
+                if pos > pieceStart { cuts.append(pos) }
+                pos += 3
+                cuts.append(pos)
+                pieceStart = pos
+            } else {
+                pos += 1
+            }
+        }
+        if upper > pieceStart { cuts.append(upper) }
+    }
+
+    /// `[\p{P}\$\+<=>\^~\|]` (plus the backtick for Falcon) as llama.cpp evaluates it: every ASCII
+    /// punctuation or symbol character, and non-ASCII scalars of category P* that are not whitespace.
+    private static func isPunctuation(_ value: UInt32, backtick: Bool) -> Bool {
+        if value < 128 {
+            if value == 0x60 { return backtick }
+            return asciiClasses[Int(value)] == .other && value > 0x20 && value != 0x7F
+        }
+        guard let scalar = Unicode.Scalar(value), !scalar.properties.isWhitespace else { return false }
+        switch scalar.properties.generalCategory {
+        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
+        default: return false
+        }
+    }
 
     private func splitGPT2(_ s: Scalars, _ lower: Int, _ upper: Int, _ cuts: inout [Int]) {
         func classAt(_ index: Int) -> CharacterClass { index < upper ? s.classes[index] : .outside }

@@ -79,9 +79,8 @@ public struct Tokenizer: Sendable {
         let defaultAddsBOS: Bool
         switch model {
         case "gpt2":
-            guard let pre = gguf.string("tokenizer.ggml.pre") else {
-                throw .missingKey(path: path, key: "tokenizer.ggml.pre", expected: "a string naming the pre-tokenizer")
-            }
+            // llama.cpp falls back to its "default" expressions when the key is absent (GPT-NeoX conversions).
+            let pre = gguf.string("tokenizer.ggml.pre") ?? "default"
             guard let preTokenizer = PreTokenizer(name: pre) else { throw .unknownPreTokenizer(path: path, pre: pre) }
             guard let merges = gguf.stringArray("tokenizer.ggml.merges") else {
                 throw .missingKey(path: path, key: "tokenizer.ggml.merges", expected: "an array of strings")
