@@ -20,7 +20,10 @@ final class LlamaCppVocabTests: XCTestCase {
     /// no BOS) and demands llama.cpp's ids; reports every failing input, then the pass count.
     private func check(_ vocab: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let path = Self.folder + "/ggml-vocab-\(vocab).gguf"
-        let tokenizer = try Tokenizer(gguf: GGUFFile(path: path))
+        // The qwen2 vocabulary is kept gzipped (5.9 MB raw), so a file of either form is read.
+        let tokenizer = FileManager.default.fileExists(atPath: path + ".gz")
+            ? try Tokenizer(gguf: Dataset.readBytes(path + ".gz").withUnsafeBytes { try GGUFFile(bytes: $0, name: path + ".gz") })
+            : try Tokenizer(gguf: GGUFFile(path: path))
         let texts = try inputs()
         let expected = try String(contentsOfFile: path + ".out", encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false).prefix(texts.count)
