@@ -22,6 +22,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var slidingWindow: SlidingWindow? = nil
     /// Logits become cap · tanh(logits / cap) (`final_logit_softcapping`), when set.
     public var logitSoftCap: Float? = nil
+    /// ALiBi's maximum bias (`attention.max_alibi_bias`, MPT), when the model has linear position biases instead of rotary.
+    public var alibiMaxBias: Float? = nil
 
     public var keyValueSize: Int { keyValueHeadCount * headSize }
 
