@@ -56,7 +56,7 @@ public struct ThroughputBenchmark {
         let state = ForwardState(config: model.config, capacity: tokens.count, scoredCapacity: 1)
         state.profile = profile
         let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
-                                   sinks: 0, window: nil, local: LocalAttention(config: model.config))
+                                   sinks: 0, window: nil, local: LocalAttention(config: model.config), alibi: ALiBi(config: model.config))
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0 ..< repetitions {
             cache.reset()

@@ -5,10 +5,11 @@ import StreamPPLKernels
 ///
 /// Each forward pass is a whole sequence on its own: `prepare` forgets the previous pass, the pass's tokens
 /// take positions 0..<count, and token t attends to tokens 0...t. Rotary and grouped-query heads follow
-/// `ExactCache` (keys stored before rotary, each key and query rotated to its own position).
+/// `ExactCache` (keys stored before rotary, each key and query rotated to its own position, ALiBi at the same positions).
 public final class AttentionRecordingCache: KVCache {
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
+    private let alibi: ALiBi?
     /// Tokens of the last pass.
     public private(set) var count = 0
 
@@ -16,10 +17,13 @@ public final class AttentionRecordingCache: KVCache {
     private let rotatedKeys = FloatBuffer()   // (count, kvWidth)
     private let rotatedQueries = FloatBuffer()  // (count, queryWidth)
     private var causal: [Range<Int>] = []       // token t sees tokens 0...t
+    private var bias: AttentionSegment.PositionBias?
 
-    public init(shape: AttentionShape, rotary: RotaryEmbedding) {
+    /// `alibi`: the model's position biases, when it has them.
+    public init(shape: AttentionShape, rotary: RotaryEmbedding, alibi: ALiBi? = nil) {
         self.shape = shape
         self.rotary = rotary
+        self.alibi = alibi
         probabilities = (0 ..< shape.layers).map { _ in FloatBuffer() }
     }
 
@@ -29,6 +33,7 @@ public final class AttentionRecordingCache: KVCache {
         rotatedKeys.reserve(count * shape.keyValueWidth)
         rotatedQueries.reserve(count * shape.queryWidth)
         causal = (0 ..< count).map { 0 ..< $0 + 1 }
+        bias = alibi?.bias(queryPositions: Array(0 ..< count), keyPositions: Array(0 ..< count))
         for buffer in probabilities { buffer.reserve(shape.heads * count * count) }
     }
 
@@ -42,7 +47,8 @@ public final class AttentionRecordingCache: KVCache {
             rotary.rotate(queries + position * qWidth, into: rotatedQueries.pointer + position * qWidth, headCount: shape.heads, position: position)
         }
         let segment = AttentionSegment(queries: rotatedQueries.pointer, keys: rotatedKeys.pointer, values: values, count: count,
-                                       visible: causal, probabilities: probabilities[layer].pointer, products: .matrix)
+                                       visible: causal, probabilities: probabilities[layer].pointer, products: .matrix,
+                                       bias: bias)
         Attention.attend([segment], rows: count, shape: shape, output: output)
     }
 

@@ -6,7 +6,7 @@ import StreamPPLKernels
 /// It is the reference the chunked `StreamingCache` is tested against, so it shares none of its indexing.
 ///
 /// Slots live in a sink area (the first `sinks` tokens) and a ring of the most recent ones, so eviction
-/// moves nothing: it only advances the ring's start.
+/// moves nothing: it only advances the ring's start. ALiBi's biases use the positions rotary uses.
 public final class ExactCache: ResumableCache {
     public let sinks: Int
     public let window: Int?
@@ -15,6 +15,7 @@ public final class ExactCache: ResumableCache {
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
     private let local: LocalAttention?
+    private let alibi: ALiBi?
     private let keys: [FloatBuffer]     // per layer (sinks + ringCapacity, kvWidth), keys before rotary
     private let values: [FloatBuffer]   // per layer, same layout
     private var streamIndices: [Int]    // per physical row: the stream index of the token stored there
@@ -30,12 +31,13 @@ public final class ExactCache: ResumableCache {
     private let query = FloatBuffer()          // (heads * headSize)
     private let weights = FloatBuffer()        // (heads, slots)
 
-    /// `local`: the model's local layers, when it has them.
+    /// `local`: the model's local layers, when it has them; `alibi`: its position biases, when it has them.
     public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache,
-                local: LocalAttention? = nil) {
+                local: LocalAttention? = nil, alibi: ALiBi? = nil) {
         self.shape = shape
         self.rotary = rotary
         self.local = local
+        self.alibi = alibi
         self.sinks = sinks
         self.window = window
         self.positions = positions
@@ -86,9 +88,19 @@ public final class ExactCache: ResumableCache {
         }
         let queryPosition = position(ofSlot: slotCount - 1)
         rotary.rotate(queries, into: query.pointer, headCount: shape.heads, position: queryPosition)
+        var rowPositions: [Int] = []   // per physical row: its slot's position (only with ALiBi)
+        if alibi != nil {
+            rowPositions = Array(repeating: 0, count: slotCount)
+            for slot in 0 ..< slotCount { rowPositions[slotRows[slot]] = position(ofSlot: slot) }
+        }
+        /// ALiBi's bias for the keys of physical rows `rows`, at their slots' positions.
+        func bias(rows: Range<Int>) -> AttentionSegment.PositionBias? {
+            alibi?.bias(queryPositions: [queryPosition], keyPositions: Array(rowPositions[rows]))
+        }
         guard let local, isLocal else {
             let segment = AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer, values: values[layer].pointer, count: slotCount,
-                                           visible: [0 ..< slotCount], probabilities: weights.pointer, products: .vector)
+                                           visible: [0 ..< slotCount], probabilities: weights.pointer, products: .vector,
+                                           bias: bias(rows: 0 ..< slotCount))
             Attention.attend([segment], rows: 1, shape: shape, output: output)
             return
         }
@@ -102,7 +114,8 @@ public final class ExactCache: ResumableCache {
             guard runLength > 0 else { return }
             segments.append(AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer + runStart * kvWidth,
                                              values: values[layer].pointer + runStart * kvWidth, count: runLength,
-                                             visible: [0 ..< runLength], probabilities: weights.pointer + scratch, products: .vector))
+                                             visible: [0 ..< runLength], probabilities: weights.pointer + scratch, products: .vector,
+                                             bias: bias(rows: runStart ..< runStart + runLength)))
             scratch += shape.heads * runLength
         }
         for slot in firstSlot ..< slotCount {

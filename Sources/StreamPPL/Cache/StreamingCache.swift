@@ -12,6 +12,7 @@ import Darwin
 /// restricted to its own A(i) gives the token-by-token numbers (METHOD.md §3). Keys are stored before rotary
 /// embedding; per pass, the window keys are rotated to their offset from the oldest key the chunk needs,
 /// so the rotary angles depend on distances inside the cache, never on how far into the stream we are.
+/// ALiBi's biases use the same two frames of positions as rotary.
 public final class StreamingCache: ResumableCache {
     public let sinks: Int
     public let window: Int?
@@ -22,6 +23,7 @@ public final class StreamingCache: ResumableCache {
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
     private let local: LocalAttention?
+    private let alibi: ALiBi?
     private let sinkKeys: [FloatBuffer]      // per layer (sinks, kvWidth)
     private let sinkValues: [FloatBuffer]
     private let windowKeys: [FloatBuffer]    // per layer (windowRows, kvWidth): stream indices windowBase..<fedCount
@@ -38,6 +40,8 @@ public final class StreamingCache: ResumableCache {
     private var visibleWindow: [Range<Int>] = []   // per query of the pass: its keys among the pass's window keys
     private var localSinks: [Range<Int>] = []      // the same on local layers (empty without `local`)
     private var localWindow: [Range<Int>] = []
+    private var sinkBias: AttentionSegment.PositionBias?     // the pass's ALiBi biases (nil without `alibi`)
+    private var windowBias: AttentionSegment.PositionBias?
 
     // Scratch, reused across passes.
     private let rotatedWindowKeys = FloatBuffer()  // (window keys of the pass, kvWidth)
@@ -47,12 +51,13 @@ public final class StreamingCache: ResumableCache {
     private let scores = FloatBuffer()             // (heads, count, window keys of the pass)
     private let sinkScores = FloatBuffer()         // (heads, count, sink keys of the pass)
 
-    /// `local`: the model's local layers, when it has them.
+    /// `local`: the model's local layers, when it has them; `alibi`: its position biases, when it has them.
     public init(shape: AttentionShape, rotary: RotaryEmbedding, sinks: Int, window: Int?, positions: PositionMode = .cache,
-                local: LocalAttention? = nil) {
+                local: LocalAttention? = nil, alibi: ALiBi? = nil) {
         self.shape = shape
         self.rotary = rotary
         self.local = local
+        self.alibi = alibi
         self.sinks = sinks
         self.window = window
         self.positions = positions
@@ -131,6 +136,13 @@ public final class StreamingCache: ResumableCache {
         // Drop the window rows no query of this pass can see, then make room for the pass's own tokens.
         let end = passStart + count
         let neededRows = max(0, end - passWindowStart)
+        if let alibi {
+            // The positions rotary uses below: window keys and queries at their offsets from passWindowStart, sinks at
+            // their own positions and each query at its rank (its stream index under original positions).
+            windowBias = alibi.bias(queryPositions: visible.map { $0.index - passWindowStart }, keyPositions: Array(0 ..< neededRows))
+            sinkBias = alibi.bias(queryPositions: visible.map { positions == .cache ? $0.queryRank : $0.index },
+                                  keyPositions: Array(0 ..< min(sinks, end)))
+        }
         if end - windowBase > windowRows {
             // Slack of a quarter of the window (at least two passes), so compaction is rare but a large
             // window does not double its memory.
@@ -192,9 +204,11 @@ public final class StreamingCache: ResumableCache {
         }
 
         let sinkSegment = AttentionSegment(queries: sinkQueries.pointer, keys: rotatedSinks, values: sinkValues[layer].pointer,
-                                           count: sinkKeyCount, visible: isLocal ? localSinks : visibleSinks, probabilities: sinkScores.pointer, products: .vector)
+                                           count: sinkKeyCount, visible: isLocal ? localSinks : visibleSinks, probabilities: sinkScores.pointer, products: .vector,
+                                           bias: sinkBias)
         let windowSegment = AttentionSegment(queries: windowQueries.pointer, keys: rotatedWindow, values: windowValueSource,
-                                             count: windowKeyCount, visible: isLocal ? localWindow : visibleWindow, probabilities: scores.pointer, products: .matrix)
+                                             count: windowKeyCount, visible: isLocal ? localWindow : visibleWindow, probabilities: scores.pointer, products: .matrix,
+                                             bias: windowBias)
         Attention.attend([sinkSegment, windowSegment], rows: count, shape: shape, output: output)
     }
 

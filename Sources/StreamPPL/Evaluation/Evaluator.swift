@@ -151,7 +151,7 @@ public final class Evaluator {
         try checkMemory(for: config, options: options)
         let shape = AttentionShape(config: model.config)
         let rotary = RotaryEmbedding(config: model.config)
-        let local = LocalAttention(config: model.config)
+        let local = LocalAttention(config: model.config), alibi = ALiBi(config: model.config)
         var prefix: [Int32] = []
         if case let .sinkWindow(sinks, _, sinkText?) = config.policy {
             let ids = tokenizer.encode(sinkText)
@@ -172,8 +172,10 @@ public final class Evaluator {
             default: (0, nil)
             }
             let cache: ResumableCache = options.exactTokenByToken
-                ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions, local: local)
-                : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions, local: local)
+                ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions,
+                             local: local, alibi: alibi)
+                : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions,
+                                 local: local, alibi: alibi)
             if let resumed {
                 guard let snapshot = resumed.cache, cache.restore(snapshot) else { throw EvaluationError.stateDoesNotFit(config: config.text) }
             }
@@ -187,8 +189,8 @@ public final class Evaluator {
             let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length, scoredCapacity: stride)
             state.profile = options.profile
             stopped = try recompute(length: length, stride: stride, history: history, stream: &stream, exact: options.exactTokenByToken,
-                                    shape: shape, rotary: rotary, local: local, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
-                                    record: record)
+                                    shape: shape, rotary: rotary, local: local, alibi: alibi, state: state, shouldStop: shouldStop,
+                                    checkpoint: checkpoint, record: record)
         }
         if let error = stream.error { throw error }
         skipped(stream.skippedDocuments)
@@ -220,9 +222,9 @@ public final class Evaluator {
     /// METHOD.md §2 `recompute:L/S`: every `stride` fed tokens, a dense pass from scratch over the last `length`
     /// fed tokens (positions from 0) scores the last `stride` predictions.
     private func recompute(length: Int, stride: Int, history: [Int32], stream: inout TokenStream, exact: Bool, shape: AttentionShape,
-                           rotary: RotaryEmbedding, local: LocalAttention?, state: ForwardState, shouldStop: () -> Bool,
+                           rotary: RotaryEmbedding, local: LocalAttention?, alibi: ALiBi?, state: ForwardState, shouldStop: () -> Bool,
                            checkpoint: (() -> EvaluationState) throws -> Void, record: (Prediction) throws -> Void) throws -> Bool {
-        let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil, local: local)
+        let batched = StreamingCache(shape: shape, rotary: rotary, sinks: 0, window: nil, local: local, alibi: alibi)
         var history = history   // the last `length` fed tokens
         var pending: [FedToken] = []
         while true {
@@ -234,7 +236,7 @@ public final class Evaluator {
             if history.count > length { history.removeFirst(history.count - length) }
             let firstScored = history.count - pending.count
             if exact {
-                let cache = ExactCache(shape: shape, rotary: rotary, sinks: 0, window: nil, local: local)
+                let cache = ExactCache(shape: shape, rotary: rotary, sinks: 0, window: nil, local: local, alibi: alibi)
                 for (row, token) in history.enumerated() {
                     let scored = row >= firstScored
                     [token].withUnsafeBufferPointer { model.forward($0, cache: cache, state: state, logitRows: scored ? 0 ..< 1 : 0 ..< 0) }

@@ -5,6 +5,23 @@ import Dispatch
 /// which of them each query may see. A cache hands the kernel one segment per rotary frame: `StreamingCache`
 /// rotates its sinks and its window to different positions, so it passes two.
 package struct AttentionSegment {
+    /// ALiBi (llama.cpp's `soft_max_ext` with a mask of -|query position - key position|): head h's score of key j
+    /// for row t gains -slopes[h] · |queryPositions[t] - keyPositions[j]|, in the segment's frame of positions.
+    package struct PositionBias {
+        /// One per query head.
+        package var slopes: [Float]
+        /// One per query row of the pass.
+        package var queryPositions: [Int]
+        /// One per key of the segment.
+        package var keyPositions: [Int]
+
+        package init(slopes: [Float], queryPositions: [Int], keyPositions: [Int]) {
+            self.slopes = slopes
+            self.queryPositions = queryPositions
+            self.keyPositions = keyPositions
+        }
+    }
+
     /// How the scores and the weighted values are computed.
     package enum Products {
         /// One sgemm per head over every query row and every key of the segment, masked afterwards:
@@ -26,9 +43,11 @@ package struct AttentionSegment {
     /// (heads, rows, count), scratch: afterwards each row's attention probabilities, 0 outside `visible`.
     package var probabilities: UnsafeMutablePointer<Float>
     package var products: Products
+    /// Added to the scaled scores before the softmax, when the model has ALiBi.
+    package var bias: PositionBias?
 
     package init(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int,
-                 visible: [Range<Int>], probabilities: UnsafeMutablePointer<Float>, products: Products) {
+                 visible: [Range<Int>], probabilities: UnsafeMutablePointer<Float>, products: Products, bias: PositionBias? = nil) {
         self.queries = queries
         self.keys = keys
         self.values = values
@@ -36,13 +55,15 @@ package struct AttentionSegment {
         self.visible = visible
         self.probabilities = probabilities
         self.products = products
+        self.bias = bias
     }
 }
 
-/// Scaled dot-product attention with grouped-query heads, shared by every cache: scores q·k/√d, a softmax
-/// over the keys each query may see (in all segments together), and the probability-weighted sum of values.
+/// Scaled dot-product attention with grouped-query heads, shared by every cache: scores q·k/√d (plus a segment's
+/// position bias), a softmax over the keys each query may see (in all segments together), and the
+/// probability-weighted sum of values.
 package enum Attention {
-    /// output (rows, queryWidth) ← softmax(scale · q·kᵀ over the visible keys) · v, per query head and row.
+    /// output (rows, queryWidth) ← softmax(scale · q·kᵀ + bias over the visible keys) · v, per query head and row.
     ///
     /// The softmax's normalizer adds the segments' sums in the order given; the values of `.matrix` segments
     /// are written first (sgemm), then those of `.vector` segments are added key by key. A pass of several
@@ -88,6 +109,15 @@ package enum Attention {
                         row[j] = scale * LinearAlgebra.dot(query, segment.keys + j * kvWidth + group * headSize, count: headSize)
                     }
                 }
+            }
+        }
+
+        for segment in segments {
+            guard let bias = segment.bias else { continue }
+            let slope = bias.slopes[head]
+            for t in rows {
+                let row = probabilities(segment, t), query = bias.queryPositions[t]
+                for j in segment.visible[t] { row[j] -= slope * Float(abs(query - bias.keyPositions[j])) }
             }
         }
 

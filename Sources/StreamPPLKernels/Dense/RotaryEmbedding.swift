@@ -8,7 +8,8 @@ import Darwin
 /// values turns by position · base^(-2i/dimensions). Which values pair up is the architecture's (`Pairing`).
 ///
 /// Angles are computed in Float64 from integer positions, so a large position loses no precision; a table
-/// of cos/sin per position is kept for the small positions that caches use over and over.
+/// of cos/sin per position is kept for the small positions that caches use over and over. With 0 dimensions
+/// (a model without rotary, such as MPT with ALiBi) it rotates nothing and only copies.
 public final class RotaryEmbedding {
     /// Which two values of a head turn together.
     public enum Pairing: Sendable {
@@ -40,7 +41,7 @@ public final class RotaryEmbedding {
 
     /// Makes positions 0..<count come from the table.
     public func reserve(positions count: Int) {
-        guard count > tablePositions else { return }
+        guard dimensions > 0, count > tablePositions else { return }
         let newCount = max(count, tablePositions * 2)
         let half = dimensions / 2
         cosines.reserve(newCount * half, preserving: tablePositions * half)
@@ -66,7 +67,6 @@ public final class RotaryEmbedding {
 
     /// Writes `source` rotated to `position` into `destination` (which may be `source`).
     public func rotate(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, headCount: Int, position: Int) {
-        // No rotating dimensions (MPT, whose positions come from ALiBi): the heads pass through unchanged.
         guard dimensions > 0 else {
             if source != UnsafePointer(destination) { destination.update(from: source, count: headCount * headSize) }
             return
