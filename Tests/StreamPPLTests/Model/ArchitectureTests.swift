@@ -52,9 +52,10 @@ final class ArchitectureTests: XCTestCase {
                 for (sinks, window) in [(0, nil), (4, 12), (0, 16), (2, 6), (1, 7)] as [(Int, Int?)] {
                     func cache(exact: Bool) -> KVCache {
                         let rotary = RotaryEmbedding(config: model.config), local = LocalAttention(config: model.config)
+                        let alibi = ALiBi(config: model.config)
                         return exact
-                            ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local)
-                            : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local)
+                            ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local, alibi: alibi)
+                            : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local, alibi: alibi)
                     }
                     let exact = ChunkedVersusExactTests.nlls(model: model, cache: cache(exact: true), tokens: tokens, passSize: 1)
                     for passSize in [1, 5, 64] {
@@ -88,6 +89,21 @@ final class ArchitectureTests: XCTestCase {
         // Queries 0..7 see all their keys under both windows; from query 8 on the narrow window hides some.
         for t in 0 ..< 8 { XCTAssertEqual(narrow[t], wide[t], accuracy: 1e-9) }
         XCTAssertGreaterThan(zip(narrow[8...], wide[8...]).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+    }
+
+    /// MPT has no rotary: without its ALiBi biases the model would not see positions, so they must change the numbers.
+    func testMPTPositionsComeFromALiBi() throws {
+        let (_, model) = try TinyLlama.model(architecture: "mpt")
+        var random = SplitMix64(seed: 13)
+        let tokens = (0 ..< 41).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
+        func nlls(_ alibi: ALiBi?) -> [Double] {
+            let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
+                                       sinks: 0, window: nil, alibi: alibi)
+            return ChunkedVersusExactTests.nlls(model: model, cache: cache, tokens: tokens, passSize: 40)
+        }
+        let biased = nlls(ALiBi(config: model.config)), unbiased = nlls(nil)
+        XCTAssertEqual(biased[0], unbiased[0], accuracy: 1e-9, "the first query sees only itself, at distance 0")
+        XCTAssertGreaterThan(zip(biased, unbiased).map { abs($0 - $1) }.max() ?? 0, 1e-3)
     }
 
     func testMissingArchitectureTensorOrKeyIsNamed() throws {
