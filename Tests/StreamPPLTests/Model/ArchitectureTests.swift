@@ -106,6 +106,30 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertGreaterThan(zip(biased, unbiased).map { abs($0 - $1) }.max() ?? 0, 1e-3)
     }
 
+    /// Falcon-40B's `attn_norm_2` normalizes the attention's input; the feed-forward keeps reading `attn_norm`.
+    func testFalconSecondNormFeedsTheAttentionOnly() throws {
+        var random = SplitMix64(seed: 17)
+        let tokens = (0 ..< 41).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
+        func nlls(secondNorm: ((name: String, dimensions: [Int], type: UInt32, data: [UInt8])) -> [UInt8]?) throws -> [Double] {
+            var writer = TinyLlama.writer(architecture: "falcon")
+            for tensor in writer.tensors where tensor.name.hasPrefix("blk.") && tensor.name.contains(".attn_norm.") {
+                if let data = secondNorm(tensor) {
+                    writer.addTensor(tensor.name.replacingOccurrences(of: ".attn_norm.", with: ".attn_norm_2."),
+                                     dimensions: tensor.dimensions, type: tensor.type, data: data)
+                }
+            }
+            let model = try ModelRegistry.load(try GGUFFile(path: try writer.write()))
+            let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
+                                       sinks: 0, window: nil)
+            return ChunkedVersusExactTests.nlls(model: model, cache: cache, tokens: tokens, passSize: 40)
+        }
+        let single = try nlls { _ in nil }
+        let same = try nlls { $0.data }
+        let zeroBias = try nlls { $0.name.hasSuffix(".bias") ? Array(repeating: 0, count: $0.data.count) : $0.data }
+        XCTAssertEqual(single, same, "attn_norm_2 equal to attn_norm changes nothing")
+        XCTAssertGreaterThan(zip(single, zeroBias).map { abs($0 - $1) }.max() ?? 0, 1e-3, "a different attn_norm_2 must matter")
+    }
+
     func testMissingArchitectureTensorOrKeyIsNamed() throws {
         let qwen = TinyLlama.writer(architecture: "qwen2")
         var withoutBias = GGUFWriter()
