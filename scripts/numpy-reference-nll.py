@@ -2,7 +2,7 @@
 """Per-token reference NLLs from an independent float64 NumPy forward pass (METHOD.md §1-§2).
 
 For the tiny random-weight models of scripts/tiny-models.py (architectures llama, qwen2, qwen3,
-gptneox, falcon, mpt; F32 tensors, byte-level BPE vocabulary): reads the GGUF (or .gguf.gz) with gguf-py,
+gemma3, gptneox, falcon, mpt; F32 tensors, byte-level BPE vocabulary): reads the GGUF (or .gguf.gz) with gguf-py,
 tokenizes the text itself from the GGUF's tokens and merges, and streams it the way
 scripts/llamacpp-reference-nll.py does, writing the same log format (gzip CSV
 `config,doc,position,token,nll`), so the two are compared token by token, token ids included:
@@ -39,7 +39,7 @@ import tempfile
 import numpy as np
 
 PROG = "numpy-reference-nll"
-ARCHS = ("llama", "qwen2", "qwen3", "gptneox", "falcon", "mpt")
+ARCHS = ("llama", "qwen2", "qwen3", "gemma3", "gptneox", "falcon", "mpt")
 
 # GPT-2's pre-tokenizer (llama.cpp's "gpt-2") for ASCII text: Python's re has no \p{L}, so
 # documents must be ASCII (checked)
@@ -109,11 +109,17 @@ class Model:
         self.heads = self.key(f"{a}.attention.head_count")
         self.kv_heads = self.key(f"{a}.attention.head_count_kv", self.heads)
         self.head = self.embd // self.heads
-        self.rms = a in ("llama", "qwen2", "qwen3")
+        self.rms = a in ("llama", "qwen2", "qwen3", "gemma3")
         self.eps = self.key(f"{a}.attention.layer_norm_rms_epsilon" if self.rms else f"{a}.attention.layer_norm_epsilon")
         self.rope = None if a == "mpt" else ("norm" if a == "llama" else "neox")
         self.rot = self.key(f"{a}.rope.dimension_count", self.head) if self.rope else 0
         self.base = self.key(f"{a}.rope.freq_base", 10000.0) if self.rope else 0.0
+        # gemma3: layer il is local unless il % pattern == pattern - 1; local layers see keys less
+        # than `window` positions back and turn rotary with their own base
+        self.window = self.key(f"{a}.attention.sliding_window", 0) if a == "gemma3" else 0
+        pattern = self.key(f"{a}.attention.sliding_window_pattern", 6)
+        self.local = [self.window > 0 and il % pattern < pattern - 1 for il in range(self.layers)]
+        self.base_local = self.key(f"{a}.rope.freq_base_swa", 10000.0)
         self.alibi = self.key(f"{a}.attention.max_alibi_bias", 0.0) if a == "mpt" else 0.0
         if a == "gptneox" and not self.key("gptneox.use_parallel_residual"):
             self.fail("gptneox.use_parallel_residual false is not implemented")
@@ -211,13 +217,13 @@ def gelu(x):
     return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def rotate(x, positions, model):
+def rotate(x, positions, model, base):
     """Rotary embedding of x (n, heads, head) at integer positions (n,): the first `rot` dimensions,
     paired (2i, 2i+1) for "norm" and (i, i + rot/2) for "neox", angle position * base^(-2i/rot)."""
     if model.rope is None:
         return x
     half = model.rot // 2
-    freq = model.base ** (-2.0 * np.arange(half) / model.rot)
+    freq = base ** (-2.0 * np.arange(half) / model.rot)
     angle = positions[:, None, None].astype(np.float64) * freq[None, None, :]
     cos, sin = np.cos(angle), np.sin(angle)
     out = x.copy()
@@ -275,8 +281,9 @@ class Stream:
         n = len(keys)
         positions = np.arange(n)            # cache slots: every key at its rank
         query_pos = n - 1                   # the query at the slot after the last key (its own)
-        keys = rotate(keys, positions, m)
-        q = rotate(q[None], np.array([query_pos]), m)[0]
+        base = m.base_local if m.local[il] else m.base
+        keys = rotate(keys, positions, m, base)
+        q = rotate(q[None], np.array([query_pos]), m, base)[0]
         group = m.heads // m.kv_heads
         out = np.empty((m.heads, m.head))
         for h in range(m.heads):
@@ -284,12 +291,16 @@ class Stream:
             scores = keys[:, kh, :] @ q[h] / math.sqrt(m.head)
             if self.slopes is not None:
                 scores = scores - self.slopes[h] * (query_pos - positions)
+            if m.local[il]:
+                scores = np.where(query_pos - positions < m.window, scores, -np.inf)
             w = np.exp(scores - scores.max())
             out[h] = (w / w.sum()) @ values[:, kh, :]
         return self.linear(out.reshape(-1), p + "attn_output")
 
     def ffn(self, il, x):
         m, p = self.m, f"blk.{il}."
+        if m.arch == "gemma3":
+            return self.linear(gelu(self.linear(x, p + "ffn_gate")) * self.linear(x, p + "ffn_up"), p + "ffn_down")
         if m.has(p + "ffn_gate.weight"):
             g = self.linear(x, p + "ffn_gate")
             return self.linear(g / (1.0 + np.exp(-g)) * self.linear(x, p + "ffn_up"), p + "ffn_down")
@@ -299,10 +310,15 @@ class Stream:
         """Log-softmax (float64) of the prediction after token, then the eviction of METHOD.md §2."""
         m = self.m
         x = m.t("token_embd.weight")[token].copy()
+        if m.arch == "gemma3":
+            x *= math.sqrt(m.embd)
         for il in range(m.layers):
             p = f"blk.{il}."
             h = self.norm(x, p + "attn_norm")
-            if m.arch == "gptneox":    # x + attn(ln1(x)) + ffn(ln2(x))
+            if m.arch == "gemma3":     # norms after attention and FFN too
+                x = x + self.norm(self.attention(il, h), p + "post_attention_norm")
+                x = x + self.norm(self.ffn(il, self.norm(x, p + "ffn_norm")), p + "post_ffw_norm")
+            elif m.arch == "gptneox":    # x + attn(ln1(x)) + ffn(ln2(x))
                 x = x + self.attention(il, h) + self.ffn(il, self.norm(x, p + "ffn_norm"))
             elif m.arch == "falcon":   # x + attn(ln(x)) + ffn(ln(x))
                 x = x + self.attention(il, h) + self.ffn(il, h)

@@ -27,6 +27,10 @@ What each architecture is (llama.cpp's src/models/<arch>.cpp):
 - mpt: no rotary, ALiBi (attention.max_alibi_bias), LayerNorm without bias (MPT-7B's no_bias),
   fused attn_qkv, FFN up -> GELU -> down, output tied to token_embd; 6 heads, so that llama.cpp's
   ALiBi slopes take both branches of their formula (n_head not a power of two).
+- gemma3: embedding scaled by sqrt(embd), RMSNorm before and after attention and FFN, per-head
+  RMSNorm of Q and K, rotary on halves, GELU-gated FFN, output tied; layers 0 and 1 local
+  (attention.sliding_window 24, rope.freq_base_swa 10,000) and layer 2 global (rope.freq_base 1e6):
+  attention.sliding_window_pattern 3.
 """
 import argparse
 import gzip
@@ -49,6 +53,8 @@ ARCHS = {
     "qwen3":   dict(embd=64, heads=4, kv_heads=2, layers=2, ff=160, rot=16, norm="rms", eps=1e-6),
     "gptneox": dict(embd=64, heads=4, kv_heads=4, layers=2, ff=192, rot=8, norm="layer", eps=1e-5),
     "falcon":  dict(embd=64, heads=4, kv_heads=1, layers=2, ff=192, rot=16, norm="layer", eps=1e-5),
+    "gemma3":  dict(embd=64, heads=4, kv_heads=1, layers=3, ff=128, rot=16, norm="rms", eps=1e-6,
+                    window=24, pattern=3, rope_base=1e6),
     "mpt":     dict(embd=96, heads=6, kv_heads=6, layers=2, ff=192, rot=None, norm="layer", eps=1e-5,
                     alibi=8.0),
 }
@@ -145,7 +151,7 @@ def tensors_for(arch, hp, n_vocab, w):
     head = embd // heads
     q_rows, kv_rows = heads * head, kv_heads * head
     layer_norm = hp["norm"] == "layer"
-    tied = arch in ("llama", "qwen2", "qwen3", "mpt")
+    tied = arch in ("llama", "qwen2", "qwen3", "mpt", "gemma3")
     t = {}
     # tied: the embedding is the output matrix too, so it gets the output's scale
     t["token_embd.weight"] = w.matrix(n_vocab, embd, LOGIT_GAIN) if tied else w.normal((n_vocab, embd), 1.0)
@@ -171,12 +177,14 @@ def tensors_for(arch, hp, n_vocab, w):
             t[p + "attn_qkv.weight"] = qkv
             if arch == "gptneox":
                 t[p + "attn_qkv.bias"] = w.bias(q_rows + 2 * kv_rows)
-        if arch == "qwen3":
+        if arch in ("qwen3", "gemma3"):
             t[p + "attn_q_norm.weight"] = w.norm_weight(head)
             t[p + "attn_k_norm.weight"] = w.norm_weight(head)
         t[p + "attn_output.weight"] = w.matrix(embd, q_rows)
         if arch == "gptneox":
             t[p + "attn_output.bias"] = w.bias(embd)
+        if arch == "gemma3":
+            t[p + "post_attention_norm.weight"] = w.norm_weight(embd)
         if arch != "falcon":  # falcon's FFN reads the attention norm
             t[p + "ffn_norm.weight"] = w.norm_weight(embd)
             if arch == "gptneox":
@@ -192,6 +200,8 @@ def tensors_for(arch, hp, n_vocab, w):
             t[p + "ffn_gate.weight"] = w.matrix(ff, embd)
             t[p + "ffn_up.weight"] = w.matrix(ff, embd)
             t[p + "ffn_down.weight"] = w.matrix(embd, ff)
+            if arch == "gemma3":
+                t[p + "post_ffw_norm.weight"] = w.norm_weight(embd)
     t["output_norm.weight"] = w.norm_weight(embd)
     if arch in ("gptneox", "falcon"):
         t["output_norm.bias"] = w.bias(embd)
@@ -222,7 +232,13 @@ def write_model(arch, hp, tokens, merges, seed, path):
             writer.add_layer_norm_eps(hp["eps"])
         if hp["rot"] is not None:
             writer.add_rope_dimension_count(hp["rot"])
-            writer.add_rope_freq_base(ROPE_BASE)
+            writer.add_rope_freq_base(hp.get("rope_base", ROPE_BASE))
+        if "window" in hp:
+            writer.add_key_length(hp["embd"] // hp["heads"])
+            writer.add_value_length(hp["embd"] // hp["heads"])
+            writer.add_sliding_window(hp["window"])
+            writer.add_key_value(f"{arch}.attention.sliding_window_pattern", hp["pattern"], gguf.GGUFValueType.UINT32)
+            writer.add_rope_freq_base_swa(ROPE_BASE)
         if "alibi" in hp:
             writer.add_max_alibi_bias(hp["alibi"])
         if arch == "gptneox":
