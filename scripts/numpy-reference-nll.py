@@ -89,10 +89,13 @@ def read_document(path):
 class Model:
     """Hyper-parameters, float64 tensors and vocabulary of one GGUF."""
 
-    def __init__(self, path):
+    def __init__(self, path, name=None):
         import gguf
-        self.path = path
-        reader = gguf.GGUFReader(path)
+        self.path = name or path  # what messages name (the .gguf.gz, not its unpacked copy)
+        try:
+            reader = gguf.GGUFReader(path)
+        except (OSError, ValueError) as e:
+            self.fail(f"not a readable GGUF file ({e})")
         self.fields = {f.name: f for f in reader.fields.values()}
         self.arch = self.key("general.architecture")
         if self.arch not in ARCHS:
@@ -355,11 +358,12 @@ def open_model(path):
         return Model(path)
     with tempfile.TemporaryDirectory(prefix="numpy-ref-", dir="/tmp") as tmp:
         plain = os.path.join(tmp, os.path.basename(path)[:-3])
-        with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        model = Model(plain)
-        model.path = path
-        return model
+        try:
+            with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        except (OSError, EOFError) as e:
+            sys.exit(f"{PROG}: {path}: not a readable gzip file ({e})")
+        return Model(plain, name=path)
 
 
 def main():
@@ -386,7 +390,7 @@ def main():
     out = csv.writer(text, lineterminator="\n")
     out.writerow(["config", "doc", "position", "token", "nll"])
     out.writerows((c, d, p, t, repr(n)) for c, d, p, t, n in rows)
-    with open(args.out + ".partial", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+    with open(args.out + ".partial", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(text.getvalue().encode())
     os.replace(args.out + ".partial", args.out)
     print(f"{PROG}: wrote {args.out}", file=sys.stderr)

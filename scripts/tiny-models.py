@@ -178,8 +178,9 @@ def tensors_for(arch, hp, n_vocab, w):
             if arch == "gptneox":
                 t[p + "attn_qkv.bias"] = w.bias(q_rows + 2 * kv_rows)
         if arch in ("qwen3", "gemma3"):
-            t[p + "attn_q_norm.weight"] = w.norm_weight(head)
-            t[p + "attn_k_norm.weight"] = w.norm_weight(head)
+            # these norms set the scale of Q and K, so they carry the gain that makes attention peaky
+            t[p + "attn_q_norm.weight"] = w.norm_weight(head) * np.float32(QK_GAIN)
+            t[p + "attn_k_norm.weight"] = w.norm_weight(head) * np.float32(QK_GAIN)
         t[p + "attn_output.weight"] = w.matrix(embd, q_rows)
         if arch == "gptneox":
             t[p + "attn_output.bias"] = w.bias(embd)
