@@ -2,8 +2,8 @@
 """Per-token reference NLLs from an independent float64 NumPy forward pass (METHOD.md §1-§2).
 
 For the tiny random-weight models of scripts/tiny-models.py (architectures llama, qwen2, qwen3,
-gemma3, gptneox, falcon, mpt; F32 tensors, byte-level BPE vocabulary): reads the GGUF (or .gguf.gz) with gguf-py,
-tokenizes the text itself from the GGUF's tokens and merges, and streams it the way
+gemma3, gptneox, falcon, mpt; F32 tensors, byte-level BPE vocabulary): reads the GGUF (or .gguf.gz)
+with gguf-py, tokenizes the text itself from the GGUF's tokens and merges, and streams it the way
 scripts/llamacpp-reference-nll.py does, writing the same log format (gzip CSV
 `config,doc,position,token,nll`), so the two are compared token by token, token ids included:
 
@@ -23,7 +23,8 @@ the one at rank x is dropped. At each step key j sits at its rank among the kept
 query at the rank after the last key: those positions turn the rotary embedding, and for ALiBi
 the bias of head h is -slope_h * (query position - key position), with llama.cpp's slopes
 (n = the largest power of two <= heads: 2^(-b(h+1)/n) for h < n, else 2^(-(b/2)(2(h-n)+1)/n),
-b = attention.max_alibi_bias).
+b = attention.max_alibi_bias). On gemma3's local layers a key is visible only when query position -
+key position < attention.sliding_window, in those same positions.
 """
 import argparse
 import csv
@@ -121,7 +122,12 @@ class Model:
         # than `window` positions back and turn rotary with their own base
         self.window = self.key(f"{a}.attention.sliding_window", 0) if a == "gemma3" else 0
         pattern = self.key(f"{a}.attention.sliding_window_pattern", 6)
-        self.local = [self.window > 0 and il % pattern < pattern - 1 for il in range(self.layers)]
+        if isinstance(pattern, list):  # one flag per layer
+            self.local = [self.window > 0 and bool(flag) for flag in pattern]
+        else:
+            self.local = [self.window > 0 and il % pattern < pattern - 1 for il in range(self.layers)]
+        if self.key(f"{a}.final_logit_softcapping", None) is not None:
+            self.fail(f"{a}.final_logit_softcapping is not implemented")
         self.base_local = self.key(f"{a}.rope.freq_base_swa", 10000.0)
         self.alibi = self.key(f"{a}.attention.max_alibi_bias", 0.0) if a == "mpt" else 0.0
         if a == "gptneox" and not self.key("gptneox.use_parallel_residual"):
@@ -132,7 +138,7 @@ class Model:
         self.bos = self.key("tokenizer.ggml.bos_token_id", None)
         if self.key("tokenizer.ggml.model") != "gpt2" or self.key("tokenizer.ggml.pre", "default") not in ("gpt-2", "gpt2"):
             self.fail("tokenizer is not gpt2 / gpt-2 (the only one implemented)")
-        self.output = self.tensors.get("output.weight", self.tensors["token_embd.weight"])
+        self.output = self.tensors.get("output.weight", self.t("token_embd.weight"))
 
     def fail(self, message):
         sys.exit(f"{PROG}: {self.path}: {message}")

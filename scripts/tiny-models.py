@@ -46,7 +46,7 @@ import numpy as np
 
 PROG = "tiny-models"
 
-# name: hyper-parameters (head size = embedding / heads). rope: None (ALiBi), "norm" or "neox".
+# name: hyper-parameters (head size = embedding / heads; rot: rotary dimensions, None for ALiBi)
 ARCHS = {
     "llama":   dict(embd=64, heads=4, kv_heads=2, layers=2, ff=160, rot=16, norm="rms", eps=1e-5),
     "qwen2":   dict(embd=64, heads=4, kv_heads=2, layers=2, ff=160, rot=16, norm="rms", eps=1e-6),
@@ -61,7 +61,7 @@ ARCHS = {
 CONTEXT_LENGTH = 2048
 ROPE_BASE = 10000.0
 MERGES = 384
-MERGE_TEXT_BYTES = 16384  # the start of the text (the list of persons and most of Act I, Scene I)
+MERGE_TEXT_BYTES = 16384  # the start of the text (with Hamlet: the persons, Act I Scene I, part of Scene II)
 QK_GAIN = 1.6     # std of a query/key component for a normalized input (peaky attention)
 LOGIT_GAIN = 1.5  # std of a logit for a normalized final hidden state
 SPECIAL = "<|endoftext|>"
