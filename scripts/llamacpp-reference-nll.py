@@ -36,6 +36,7 @@ import io
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -47,7 +48,7 @@ PROG = "llamacpp-reference-nll"
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", required=True, help="GGUF file (quantized; an F32 copy is what runs)")
+    p.add_argument("--model", required=True, help="GGUF file or .gguf.gz (quantized; an F32 copy is what runs)")
     p.add_argument("--data", required=True, help="a folder of *.txt / *.txt.gz documents, or one file")
     p.add_argument("--cache", action="append", required=True, help="dense or x+y; repeat for several")
     p.add_argument("--max-tokens", type=int, required=True, help="scored predictions per config")
@@ -90,8 +91,15 @@ def read_document(path):
 
 
 def write_f32_copy(src, dst):
-    """The GGUF at src with every tensor dequantized to F32, all metadata kept."""
+    """The GGUF at src (or a gzipped one, .gguf.gz) with every tensor dequantized to F32, all metadata kept."""
     import gguf
+    if src.endswith(".gz"):
+        # gguf-py memory-maps its input, so a gzipped model is unpacked next to the copy first
+        with gzip.open(src, "rb") as packed, open(dst + ".unpacked", "wb") as plain:
+            shutil.copyfileobj(packed, plain)
+        write_f32_copy(dst + ".unpacked", dst)
+        os.remove(dst + ".unpacked")
+        return
     reader = gguf.GGUFReader(src)
     arch = reader.get_field(gguf.Keys.General.ARCHITECTURE).contents()
     writer = gguf.GGUFWriter(dst + ".partial", arch)
