@@ -86,12 +86,12 @@ public struct ModelWeights: Sendable {
         func vector(_ name: String, width: Int) throws(ModelError) -> FloatMatrix {
             try parts(of: try tensor(name, expected: [width]), shapes: [(1, width)])[0].1
         }
+        /// Whether to load `name`: a required one is loaded (or missing, an error), an optional one when the file has it.
+        func wanted(_ name: String, _ presence: BlockOptions.Presence) -> Bool {
+            presence == .required || (presence == .optional && gguf.tensor(named: name) != nil)
+        }
         func vector(_ name: String, width: Int, _ presence: BlockOptions.Presence) throws(ModelError) -> FloatMatrix? {
-            switch presence {
-            case .absent: nil
-            case .optional: gguf.tensor(named: name) == nil ? nil : try vector(name, width: width)
-            case .required: try vector(name, width: width)
-            }
+            wanted(name, presence) ? try vector(name, width: width) : nil
         }
         /// `rows` consecutive row blocks of the matrix `name` (columns wide), each with its part of `bias`'s values.
         func matrices(_ name: String, rows: [Int], columns: Int, bias: String?, _ presence: BlockOptions.Presence) throws(ModelError) -> [Weight] {
@@ -99,7 +99,7 @@ public struct ModelWeights: Sendable {
             let weight = try tensor(name, expected: [columns, total])
             let matrices = try parts(of: weight, shapes: rows.map { ($0, columns) })
             var biases: [FloatMatrix?] = rows.map { _ in nil }
-            if let bias, presence == .required || (presence == .optional && gguf.tensor(named: bias) != nil) {
+            if let bias, wanted(bias, presence) {
                 biases = try parts(of: try tensor(bias, expected: [total]), shapes: rows.map { (1, $0) }).map(\.1)
             }
             return zip(zip(matrices, rows), biases).map { part, bias in
