@@ -10,7 +10,9 @@ public struct FLOPCount: Sendable {
     public var perFedToken: Double {
         let dim = Double(config.embeddingSize), width = Double(config.headCount * config.headSize)
         let kv = Double(config.keyValueSize), ffn = Double(config.feedForwardSize)
-        let perLayer = dim * width + 2 * dim * kv + width * dim + 3 * dim * ffn
+        // Gate, up and down; an ungated feed-forward (GPT-NeoX, Falcon, MPT) has no gate.
+        let feedForwardMatrices: Double = config.block.feedForward == .gelu ? 2 : 3
+        let perLayer = dim * width + 2 * dim * kv + width * dim + feedForwardMatrices * dim * ffn
         return 2 * perLayer * Double(config.layerCount)
     }
 
