@@ -27,10 +27,13 @@ ending after --max-tokens predictions. The score: log-softmax of the Float32 log
 The cache (METHOD.md §2): under `x+y`, after each step, while the cache holds more than x+y entries,
 the entry at position x (the oldest non-sink) is removed (llama_memory_seq_rm) and the later ones
 moved down by one (llama_memory_seq_add, so llama.cpp re-rotates their keys): every key sits at its
-slot rank and each new token goes in at the next slot. `dense` never evicts.
+slot rank and each new token goes in at the next slot. `dense` never evicts. With `dense` among the
+configs, an x+y run starts from dense's cache after prediction x+y+1 (llama_state_seq_get/set_data): nothing
+is evicted before, so its first x+y+1 predictions are dense's and are copied, not recomputed.
 """
 import argparse
 import csv
+import ctypes
 import gzip
 import io
 import math
@@ -161,26 +164,55 @@ class Stream:
         self.cached += 1
         logits = self.lib.llama_get_logits_ith(self.ctx, 0)
         row = np.ctypeslib.as_array(logits, shape=(self.n_vocab,)).astype(np.float64)
-        if cache is not None and self.cached > cache[0] + cache[1]:
+        self.evict(cache)
+        top = row.max()
+        return row - (top + math.log(np.exp(row - top).sum()))
+
+    def evict(self, cache):
+        """While the cache holds more than x+y entries, remove the one at slot x and move the later ones down."""
+        while cache is not None and self.cached > cache[0] + cache[1]:
             sinks = cache[0]
             if not self.lib.llama_memory_seq_rm(self.memory, 0, sinks, sinks + 1):
                 sys.exit(f"{PROG}: llama_memory_seq_rm failed")
             self.lib.llama_memory_seq_add(self.memory, 0, sinks + 1, -1, -1)
             self.cached -= 1
-        top = row.max()
-        return row - (top + math.log(np.exp(row - top).sum()))
+
+    def save(self, scored, resume_at):
+        """The cache after `scored` predictions, to continue from at (doc, token index)."""
+        size = self.lib.llama_state_seq_get_size(self.ctx, 0)
+        data = (ctypes.c_uint8 * size)()
+        if self.lib.llama_state_seq_get_data(self.ctx, data, size, 0) != size:
+            sys.exit(f"{PROG}: llama_state_seq_get_data failed")
+        return data, self.cached, scored, resume_at
+
+    def restore(self, state):
+        data, cached, scored, resume_at = state
+        self.reset()
+        if self.lib.llama_state_seq_set_data(self.ctx, data, len(data), 0) == 0:
+            sys.exit(f"{PROG}: llama_state_seq_set_data failed")
+        self.cached = cached
+        return scored, resume_at
 
 
-def run_config(stream, doc_tokens, config, cache, max_tokens, rows):
-    stream.reset()
-    scored = 0
-    for doc, tokens in enumerate(doc_tokens):
-        for i in range(len(tokens) - 1):
+def run_config(stream, doc_tokens, config, cache, max_tokens, rows, snapshots=None, resume=None):
+    """Streams the documents under cache, appending (config, doc, position, token, nll) to rows.
+
+    snapshots: {prediction count m: None}, filled with the state after m predictions (taken before the step's
+    eviction, so only meaningful from a run that never evicts). resume: (predictions so far, (doc, token index)) to
+    continue from the stream's current cache instead of an empty one."""
+    if resume is None:
+        stream.reset()
+    scored, first = resume or (0, (0, 0))
+    for doc in range(first[0], len(doc_tokens)):
+        tokens = doc_tokens[doc]
+        for i in range(first[1] if doc == first[0] else 0, len(tokens) - 1):
             if scored == max_tokens:
                 return scored
             logprobs = stream.feed(tokens[i], cache)
             rows.append((config, doc, i + 1, tokens[i + 1], -float(logprobs[tokens[i + 1]])))
             scored += 1
+            if snapshots is not None and scored in snapshots:
+                snapshots[scored] = stream.save(scored, (doc, i + 1))
     return scored
 
 
@@ -214,14 +246,32 @@ def main():
         doc_tokens.append(stream.tokenize(read_document(path)))
         predictions += max(0, len(doc_tokens[-1]) - 1)
 
-    rows = []
-    for config, cache in caches:
+    # Under x+y nothing is evicted before prediction x+y+1, so those predictions and the cache after them are
+    # dense's: a dense run, when asked for, goes first and hands each x+y run its state at that point.
+    order = sorted(caches, key=lambda c: c[1] is not None)
+    shared = {c[0] + c[1] + 1: None for _, c in order if c is not None and c[0] + c[1] + 1 < args.max_tokens}
+    dense_rows = None
+    results = {}
+    for config, cache in order:
         started = time.perf_counter()
-        scored = run_config(stream, doc_tokens, config, cache, args.max_tokens, rows)
+        rows, resume = [], None
+        if cache is not None and shared.get(cache[0] + cache[1] + 1) is not None:
+            resume = stream.restore(shared[cache[0] + cache[1] + 1])
+            rows = [(config,) + r[1:] for r in dense_rows[:resume[0]]]
+            stream.evict(cache)
+        run_config(stream, doc_tokens, config, cache, args.max_tokens, rows,
+                   snapshots=shared if cache is None else None, resume=resume)
+        scored = len(rows)
+        if cache is None:
+            dense_rows = rows
+        results[config] = rows
         seconds = time.perf_counter() - started
-        mean = sum(r[4] for r in rows[-scored:]) / scored
+        mean = sum(r[4] for r in rows) / scored
+        fed = scored - (resume[0] if resume else 0)
         print(f"{PROG}: {config}: {scored} predictions, PPL {math.exp(mean):.4f}, {seconds:.0f} s "
-              f"({1000 * seconds / scored:.0f} ms/token)", file=sys.stderr)
+              f"({1000 * seconds / max(fed, 1):.0f} ms/token)" + (f"; the first {resume[0]} are dense's" if resume else ""),
+              file=sys.stderr)
+    rows = [r for config, _ in caches for r in results[config]]
     llama_cpp.llama_batch_free(stream.batch)
 
     text = io.StringIO()
