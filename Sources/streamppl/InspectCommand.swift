@@ -28,7 +28,7 @@ struct InspectCommand: ParsableCommand {
                 "architecture: \(config.architecture)  supported: yes  name: \(config.name.escapingControlCharacters)",
                 "layers: \(config.layerCount)  embedding: \(config.embeddingSize)  feed-forward: \(config.feedForwardSize)",
                 "heads: \(config.headCount)  kv heads: \(config.keyValueHeadCount)  head size: \(config.headSize)",
-                "context length: \(config.contextLength)  rope base: \(config.ropeBase)  rope dims: \(config.ropeDimensions)  rms eps: \(config.normEpsilon)",
+                "context length: \(config.contextLength)  rope base: \(config.ropeBase)  rope dims: \(config.ropeDimensions)  norm eps: \(config.normEpsilon)",
                 "vocabulary: \(config.vocabularySize)",
             ]
             let tokenizer = try Tokenizer(gguf: gguf)

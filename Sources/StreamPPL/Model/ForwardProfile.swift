@@ -4,11 +4,11 @@ import Dispatch
 public final class ForwardProfile: @unchecked Sendable {
     public enum Operation: String, CaseIterable, Sendable {
         case embedding = "embedding lookup"
-        case normalization = "RMSNorm"
+        case normalization = "norms (RMSNorm, LayerNorm)"
         case projections = "Q/K/V projections"
         case attention = "attention (cache, rotary, scores, softmax, values)"
         case outputProjection = "attention output projection"
-        case feedForward = "feed-forward (gate, up, SwiGLU, down)"
+        case feedForward = "feed-forward (gate, up, activation, down)"
         case logits = "output head (logits)"
         case scoring = "NLL from logits"
     }

@@ -11,7 +11,7 @@ public final class ForwardState {
     let attention: FloatMatrix     // (capacity, heads * headSize)
     let projected: FloatMatrix     // (capacity, dim)
     let gate: FloatMatrix          // (capacity, ffn)
-    let up: FloatMatrix            // (capacity, ffn)
+    let up: FloatMatrix            // (capacity, ffn); no rows when the feed-forward is ungated
     /// (scoredCapacity, vocab): row i holds the logits after the token at `logitRows.lowerBound + i` of the last
     /// pass. Only the scored rows get one, so a recompute pass over thousands of tokens that scores a few keeps
     /// a few vocabulary-wide rows, not thousands.
@@ -31,7 +31,7 @@ public final class ForwardState {
         attention = FloatMatrix(rows: capacity, columns: attentionWidth)
         projected = FloatMatrix(rows: capacity, columns: config.embeddingSize)
         gate = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
-        up = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
+        up = FloatMatrix(rows: config.block.feedForward == .gelu ? 0 : capacity, columns: config.feedForwardSize)
         logits = FloatMatrix(rows: min(scoredCapacity ?? capacity, capacity), columns: config.vocabularySize)
     }
 }

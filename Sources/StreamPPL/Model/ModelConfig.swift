@@ -14,7 +14,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var ropeBase: Double         // <arch>.rope.freq_base
     public var rotaryPairing: RotaryEmbedding.Pairing   // the architecture's
     public var ropeDimensions: Int      // <arch>.rope.dimension_count: leading dims of each head that rotate
-    public var normEpsilon: Float       // <arch>.attention.layer_norm_rms_epsilon
+    public var normEpsilon: Float       // <arch>.attention.layer_norm_rms_epsilon, or layer_norm_epsilon for LayerNorm
     public var vocabularySize: Int
     /// The decoder block's steps, the architecture's.
     public var block: BlockOptions
@@ -22,8 +22,10 @@ public struct ModelConfig: Sendable, Equatable {
     public var slidingWindow: SlidingWindow? = nil
     /// Logits become cap · tanh(logits / cap) (`final_logit_softcapping`), when set.
     public var logitSoftCap: Float? = nil
-    /// ALiBi's maximum bias (`attention.max_alibi_bias`, MPT), when the model has linear position biases instead of rotary.
+    /// ALiBi's largest head slope exponent (`attention.max_alibi_bias`, MPT): scores get -slope·distance, when set.
     public var alibiMaxBias: Float? = nil
+    /// Q, K and V clamped to [-limit, limit] after their projections (`attention.clamp_kqv`, MPT), when set.
+    public var queryKeyValueClamp: Float? = nil
 
     public var keyValueSize: Int { keyValueHeadCount * headSize }
 
@@ -101,8 +103,8 @@ public struct ModelConfig: Sendable, Equatable {
             throw .invalidValue(path: path, key: "\(architecture).rope.dimension_count", value: String(ropeDimensions),
                                 expected: "an even number up to the head size \(headSize)")
         }
-        let epsilonKey = "\(architecture).attention.layer_norm_rms_epsilon"
-        // A NaN or zero epsilon makes every RMSNorm NaN or infinite: no perplexity could come out.
+        let epsilonKey = "\(architecture).attention." + (known.block.normalization == .rms ? "layer_norm_rms_epsilon" : "layer_norm_epsilon")
+        // A NaN or zero epsilon makes every norm NaN or infinite: no perplexity could come out.
         guard let normEpsilon = try number(epsilonKey, expected: "a finite number between 0 and 1", valid: { $0 > 0 && $0 < 1 }) else {
             throw .missingKey(path: path, key: epsilonKey)
         }
@@ -147,15 +149,42 @@ public struct SlidingWindow: Sendable, Equatable {
 
 /// The steps of a decoder block beyond Llama's (RMSNorm, attention, RMSNorm, gated feed-forward, residual adds).
 public struct BlockOptions: Sendable, Equatable {
-    public enum Activation: Sendable { case silu, gelu }
-    /// Biases on the query, key and value projections (`attn_q/k/v.bias`).
-    public var attentionBiases = false
+    /// GELU is its tanh form, computed exactly.
+    public enum FeedForward: Sendable {
+        /// silu(gate) · up (`ffn_gate`, `ffn_up`).
+        case swiGLU
+        /// gelu(gate) · up.
+        case geGLU
+        /// gelu(up), ungated: no `ffn_gate`.
+        case gelu
+    }
+    public enum Normalization: Sendable { case rms, layer }
+    /// Whether the file must, may or must not bring a tensor.
+    public enum Presence: Sendable { case absent, optional, required }
+    /// RMSNorm (`attention.layer_norm_rms_epsilon`) or LayerNorm (`attention.layer_norm_epsilon`) for the block's
+    /// and the output's norms.
+    public var normalization = Normalization.rms
+    /// LayerNorm's biases (`attn_norm.bias`, `ffn_norm.bias`, `output_norm.bias`).
+    public var normBiases = Presence.absent
+    /// Q, K and V come as one matrix, `attn_qkv`, whose rows are Q's, then K's, then V's (split at load).
+    public var fusedQueryKeyValue = false
+    /// Biases on the query, key and value projections (`attn_q/k/v.bias`, or `attn_qkv.bias` when fused).
+    public var attentionBiases = Presence.absent
+    /// Biases on the attention output and the feed-forward's projections (`attn_output.bias`, `ffn_up.bias`, ...).
+    public var projectionBiases = Presence.absent
     /// RMSNorm over each query and key head before rotary (`attn_q_norm`, `attn_k_norm`).
     public var queryKeyNorm = false
     /// RMSNorm on the attention and feed-forward outputs before their residual adds (`post_attention_norm`, `post_ffw_norm`).
     public var postNorms = false
-    /// The gate's activation: SiLU (SwiGLU) or GELU in its tanh form (GeGLU), computed exactly.
-    public var activation = Activation.silu
+    /// h + attn(norm₁(h)) + ffn(norm₂(h)) instead of h' = h + attn(norm₁(h)), h' + ffn(norm₂(h')).
+    public var parallelResidual = false
+    /// The feed-forward reads the attention's norm, `attn_norm` (Falcon); the attention then reads `attn_norm_2`
+    /// when the file has it (Falcon-40B), else `attn_norm` too.
+    public var sharedNorm = false
+    /// What the feed-forward computes between its up and down projections.
+    public var feedForward = FeedForward.swiGLU
     /// The embedding multiplied by √dim.
     public var scalesEmbedding = false
+    /// `output.weight` must be there: the output head is never tied to the embedding.
+    public var requiresOutputWeight = false
 }

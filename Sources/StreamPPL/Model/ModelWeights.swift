@@ -7,16 +7,17 @@ import StreamPPLKernels
 public struct Weight: Sendable {
     public let dense: FloatMatrix        // (rows, columns)
     public let blocks: QuantizedMatrix   // the same, as stored in the file
+    /// (1, rows), added to every product, for the projections that have one.
+    public let bias: FloatMatrix?
 }
 
-/// The biases some architectures (Qwen2) add to the query, key and value projections.
-public struct AttentionBiases: Sendable {
-    public let query: FloatMatrix           // (1, heads * headSize)
-    public let key: FloatMatrix             // (1, kvHeads * headSize)
-    public let value: FloatMatrix           // (1, kvHeads * headSize)
+/// A norm's scale, and LayerNorm's bias when the model has one, (1, width) each.
+public struct Norm: Sendable {
+    public let weight: FloatMatrix
+    public let bias: FloatMatrix?
 }
 
-/// The RMSNorm weights some architectures (Gemma-3) apply to each query and key head, (1, headSize) each.
+/// The RMSNorm weights some architectures (Gemma-3, Qwen3) apply to each query and key head, (1, headSize) each.
 public struct QueryKeyNorms: Sendable {
     public let query: FloatMatrix
     public let key: FloatMatrix
@@ -30,16 +31,15 @@ public struct PostNorms: Sendable {
 
 /// One transformer block's weights.
 public struct LayerWeights: Sendable {
-    public let attentionNorm: FloatMatrix   // (1, dim)
+    public let attentionNorm: Norm          // (1, dim)
     public let query: Weight                // (heads * headSize, dim)
     public let key: Weight                  // (kvHeads * headSize, dim)
     public let value: Weight                // (kvHeads * headSize, dim)
-    public let attentionBiases: AttentionBiases?
     public let queryKeyNorms: QueryKeyNorms?
     public let postNorms: PostNorms?
     public let attentionOutput: Weight      // (dim, heads * headSize)
-    public let feedForwardNorm: FloatMatrix // (1, dim)
-    public let gate: Weight                 // (ffn, dim)
+    public let feedForwardNorm: Norm        // (1, dim)
+    public let gate: Weight?                // (ffn, dim), when the feed-forward is gated
     public let up: Weight                   // (ffn, dim)
     public let down: Weight                 // (dim, ffn)
 }
@@ -49,7 +49,7 @@ public struct LayerWeights: Sendable {
 public struct ModelWeights: Sendable {
     public let tokenEmbedding: Weight       // (vocab, dim)
     public let layers: [LayerWeights]
-    public let outputNorm: FloatMatrix      // (1, dim)
+    public let outputNorm: Norm             // (1, dim)
     /// (vocab, dim); the same as `tokenEmbedding` when the model ties them (no `output.weight`).
     public let output: Weight
     /// The memory-mapped file the quantized blocks point into, kept open as long as the weights live.
@@ -57,71 +57,116 @@ public struct ModelWeights: Sendable {
 
     public init(gguf: GGUFFile, config: ModelConfig) throws(ModelError) {
         file = gguf
-        var loads: [(GGUFTensorInfo, FloatMatrix)] = []
-        func load(_ name: String, rows: Int, columns: Int) throws(ModelError) -> Weight {
-            let dense = try loadDense(name, rows: rows, columns: columns)
-            guard let tensor = gguf.tensor(named: name) else { throw .missingTensor(path: gguf.path, tensor: name) }
-            return Weight(dense: dense, blocks: QuantizedMatrix(tensor: tensor, data: gguf.data(of: tensor)))
+        let path = gguf.path
+        // Each dense matrix with where its values start in the file: a fused tensor's parts start inside it.
+        var loads: [(type: TensorType, data: UnsafeRawPointer, matrix: FloatMatrix)] = []
+        func tensor(_ name: String, expected: [Int]) throws(ModelError) -> GGUFTensorInfo {
+            guard let tensor = gguf.tensor(named: name) else { throw .missingTensor(path: path, tensor: name) }
+            guard tensor.dimensions == expected else { throw .tensorShape(path: path, tensor: name, found: tensor.dimensions, expected: expected) }
+            return tensor
         }
-        func loadDense(_ name: String, rows: Int, columns: Int) throws(ModelError) -> FloatMatrix {
-            guard let tensor = gguf.tensor(named: name) else { throw .missingTensor(path: gguf.path, tensor: name) }
-            let expected = rows == 1 ? [columns] : [columns, rows]
-            guard tensor.dimensions == expected else {
-                throw .tensorShape(path: gguf.path, tensor: name, found: tensor.dimensions, expected: expected)
+        /// Consecutive parts of `tensor`'s values, one matrix of each shape: where each part's values start, and
+        /// the matrix they dequantize into.
+        func parts(of tensor: GGUFTensorInfo, shapes: [(rows: Int, columns: Int)]) throws(ModelError) -> [(UnsafeRawPointer, FloatMatrix)] {
+            var start = 0
+            var result: [(UnsafeRawPointer, FloatMatrix)] = []
+            for (rows, columns) in shapes {
+                // Weight rows hold whole blocks; only a fused bias stored in a block type could split one.
+                guard start % tensor.type.blockElements == 0 else {
+                    throw .tensorShape(path: path, tensor: tensor.name, found: tensor.dimensions, expected: shapes.map { $0.rows * $0.columns })
+                }
+                let data = gguf.data(of: tensor) + start / tensor.type.blockElements * tensor.type.blockBytes
+                let matrix = FloatMatrix(rows: rows, columns: columns)
+                loads.append((tensor.type, data, matrix))
+                result.append((data, matrix))
+                start += rows * columns
             }
-            let matrix = FloatMatrix(rows: rows, columns: columns)
-            loads.append((tensor, matrix))
-            return matrix
+            return result
+        }
+        func vector(_ name: String, width: Int) throws(ModelError) -> FloatMatrix {
+            try parts(of: try tensor(name, expected: [width]), shapes: [(1, width)])[0].1
+        }
+        func vector(_ name: String, width: Int, _ presence: BlockOptions.Presence) throws(ModelError) -> FloatMatrix? {
+            switch presence {
+            case .absent: nil
+            case .optional: gguf.tensor(named: name) == nil ? nil : try vector(name, width: width)
+            case .required: try vector(name, width: width)
+            }
+        }
+        /// `rows` consecutive row blocks of the matrix `name` (columns wide), each with its part of `bias`'s values.
+        func matrices(_ name: String, rows: [Int], columns: Int, bias: String?, _ presence: BlockOptions.Presence) throws(ModelError) -> [Weight] {
+            let total = rows.reduce(0, +)
+            let weight = try tensor(name, expected: [columns, total])
+            let matrices = try parts(of: weight, shapes: rows.map { ($0, columns) })
+            var biases: [FloatMatrix?] = rows.map { _ in nil }
+            if let bias, presence == .required || (presence == .optional && gguf.tensor(named: bias) != nil) {
+                biases = try parts(of: try tensor(bias, expected: [total]), shapes: rows.map { (1, $0) }).map(\.1)
+            }
+            return zip(zip(matrices, rows), biases).map { part, bias in
+                let ((data, dense), rowCount) = part
+                return Weight(dense: dense, blocks: QuantizedMatrix(type: weight.type, rows: rowCount, columns: columns, data: data), bias: bias)
+            }
+        }
+        func matrix(_ name: String, rows: Int, columns: Int, bias presence: BlockOptions.Presence = .absent) throws(ModelError) -> Weight {
+            let bias = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) + ".bias" : nil
+            return try matrices(name, rows: [rows], columns: columns, bias: bias, presence)[0]
         }
         let dim = config.embeddingSize, block = config.block
         let attentionWidth = config.headCount * config.headSize
-        tokenEmbedding = try load("token_embd.weight", rows: config.vocabularySize, columns: dim)
+        func norm(_ name: String, bias: BlockOptions.Presence? = nil) throws(ModelError) -> Norm {
+            Norm(weight: try vector(name + ".weight", width: dim),
+                 bias: try vector(name + ".bias", width: dim, block.normalization == .layer ? bias ?? block.normBiases : .absent))
+        }
+        tokenEmbedding = try matrix("token_embd.weight", rows: config.vocabularySize, columns: dim)
         var layers: [LayerWeights] = []
         for index in 0 ..< config.layerCount {
             let prefix = "blk.\(index)."
+            let qkvRows = [attentionWidth, config.keyValueSize, config.keyValueSize]
+            let qkv = block.fusedQueryKeyValue
+                ? try matrices(prefix + "attn_qkv.weight", rows: qkvRows, columns: dim, bias: prefix + "attn_qkv.bias", block.attentionBiases)
+                : [try matrix(prefix + "attn_q.weight", rows: qkvRows[0], columns: dim, bias: block.attentionBiases),
+                   try matrix(prefix + "attn_k.weight", rows: qkvRows[1], columns: dim, bias: block.attentionBiases),
+                   try matrix(prefix + "attn_v.weight", rows: qkvRows[2], columns: dim, bias: block.attentionBiases)]
+            let attentionNorm = try norm(prefix + "attn_norm")
             layers.append(LayerWeights(
-                attentionNorm: try loadDense(prefix + "attn_norm.weight", rows: 1, columns: dim),
-                query: try load(prefix + "attn_q.weight", rows: attentionWidth, columns: dim),
-                key: try load(prefix + "attn_k.weight", rows: config.keyValueSize, columns: dim),
-                value: try load(prefix + "attn_v.weight", rows: config.keyValueSize, columns: dim),
-                attentionBiases: block.attentionBiases ? AttentionBiases(
-                    query: try loadDense(prefix + "attn_q.bias", rows: 1, columns: attentionWidth),
-                    key: try loadDense(prefix + "attn_k.bias", rows: 1, columns: config.keyValueSize),
-                    value: try loadDense(prefix + "attn_v.bias", rows: 1, columns: config.keyValueSize)) : nil,
+                attentionNorm: block.sharedNorm && gguf.tensor(named: prefix + "attn_norm_2.weight") != nil
+                    ? try norm(prefix + "attn_norm_2", bias: .optional) : attentionNorm,
+                query: qkv[0], key: qkv[1], value: qkv[2],
                 queryKeyNorms: block.queryKeyNorm ? QueryKeyNorms(
-                    query: try loadDense(prefix + "attn_q_norm.weight", rows: 1, columns: config.headSize),
-                    key: try loadDense(prefix + "attn_k_norm.weight", rows: 1, columns: config.headSize)) : nil,
+                    query: try vector(prefix + "attn_q_norm.weight", width: config.headSize),
+                    key: try vector(prefix + "attn_k_norm.weight", width: config.headSize)) : nil,
                 postNorms: block.postNorms ? PostNorms(
-                    attention: try loadDense(prefix + "post_attention_norm.weight", rows: 1, columns: dim),
-                    feedForward: try loadDense(prefix + "post_ffw_norm.weight", rows: 1, columns: dim)) : nil,
-                attentionOutput: try load(prefix + "attn_output.weight", rows: dim, columns: attentionWidth),
-                feedForwardNorm: try loadDense(prefix + "ffn_norm.weight", rows: 1, columns: dim),
-                gate: try load(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim),
-                up: try load(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: dim),
-                down: try load(prefix + "ffn_down.weight", rows: dim, columns: config.feedForwardSize)))
+                    attention: try vector(prefix + "post_attention_norm.weight", width: dim),
+                    feedForward: try vector(prefix + "post_ffw_norm.weight", width: dim)) : nil,
+                attentionOutput: try matrix(prefix + "attn_output.weight", rows: dim, columns: attentionWidth, bias: block.projectionBiases),
+                feedForwardNorm: block.sharedNorm ? attentionNorm : try norm(prefix + "ffn_norm"),
+                gate: block.feedForward != .gelu ? try matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim) : nil,
+                up: try matrix(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: dim, bias: block.projectionBiases),
+                down: try matrix(prefix + "ffn_down.weight", rows: dim, columns: config.feedForwardSize, bias: block.projectionBiases)))
         }
         self.layers = layers
-        outputNorm = try loadDense("output_norm.weight", rows: 1, columns: dim)
-        output = gguf.tensor(named: "output.weight") == nil
+        outputNorm = try norm("output_norm")
+        output = gguf.tensor(named: "output.weight") == nil && !block.requiresOutputWeight
             ? tokenEmbedding
-            : try load("output.weight", rows: config.vocabularySize, columns: dim)
+            : try matrix("output.weight", rows: config.vocabularySize, columns: dim)
 
         // Tensors are independent, so dequantize them on all cores: this is most of the start-up time.
         DispatchQueue.concurrentPerform(iterations: loads.count) { index in
-            let (tensor, matrix) = loads[index]
-            dequantize(tensor.type, from: gguf.data(of: tensor), into: matrix.values, count: tensor.elementCount)
+            let (type, data, matrix) = loads[index]
+            dequantize(type, from: data, into: matrix.values, count: matrix.rows * matrix.columns)
         }
     }
 }
 
 extension Weight {
     /// y (rows x self.rows) = x (rows x self.columns) · selfᵀ. One token reads the quantized blocks (a matrix-vector
-    /// product is bound by the bytes it reads); a chunk of tokens runs as a Float32 sgemm.
+    /// product is bound by the bytes it reads); a chunk of tokens runs as a Float32 sgemm. Then the bias, if any.
     func multiply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         if rows == 1 {
             blocks.multiply(x, into: y)
         } else {
             LinearAlgebra.multiply(x, rows: rows, by: dense, into: y)
         }
+        if let bias { LinearAlgebra.addToEachRow(bias.values, of: y, rows: rows, width: dense.rows) }
     }
 }

@@ -40,6 +40,27 @@ package enum LinearAlgebra {
         }
     }
 
+    /// LayerNorm of each row: (x - mean) / sqrt(variance + ε) · w + b (b when given), the mean and variance summed in
+    /// Float64 as ggml's norm sums them.
+    package static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                  epsilon: Float, into y: UnsafeMutablePointer<Float>) {
+        for row in 0 ..< rows {
+            let input = x + row * width
+            let output = y + row * width
+            var sum = 0.0
+            for i in 0 ..< width { sum += Double(input[i]) }
+            let mean = Float(sum / Double(width))
+            var sumOfSquares = 0.0
+            for i in 0 ..< width {
+                output[i] = input[i] - mean
+                sumOfSquares += Double(output[i]) * Double(output[i])
+            }
+            let scale = 1 / (Float(sumOfSquares / Double(width)) + epsilon).squareRoot()
+            for i in 0 ..< width { output[i] = weight[i] * (output[i] * scale) }
+            if let bias { add(bias, into: output, count: width) }
+        }
+    }
+
     /// gate ← silu(gate) · up, elementwise (SwiGLU).
     package static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         for i in 0 ..< count {
@@ -48,14 +69,28 @@ package enum LinearAlgebra {
         }
     }
 
-    /// gate ← gelu(gate) · up, elementwise (GeGLU), with GELU's tanh form computed exactly, in Float64
-    /// (llama.cpp's CPU GELU reads an f16 table instead: METHOD.md §3 says what that costs).
+    /// gate ← gelu(gate) · up, elementwise (GeGLU).
     package static func geGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        for i in 0 ..< count { gate[i] = gelu(gate[i]) * up[i] }
+    }
+
+    /// x ← gelu(x), elementwise: the activation of an ungated feed-forward (GPT-NeoX, Falcon, MPT).
+    package static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0 ..< count { x[i] = gelu(x[i]) }
+    }
+
+    /// GELU's tanh form computed exactly, in Float64 (llama.cpp's CPU GELU reads an f16 table instead: METHOD.md §3
+    /// says what that costs).
+    @inline(__always)
+    private static func gelu(_ value: Float) -> Float {
         let root2OverPi = (2 / Double.pi).squareRoot()
-        for i in 0 ..< count {
-            let g = Double(gate[i])
-            gate[i] = Float(0.5 * g * (1 + tanh(root2OverPi * (g + 0.044715 * g * g * g)))) * up[i]
-        }
+        let g = Double(value)
+        return Float(0.5 * g * (1 + tanh(root2OverPi * (g + 0.044715 * g * g * g))))
+    }
+
+    /// x ← min(max(x, -limit), limit): MPT's `clamp_kqv`.
+    package static func clamp(_ x: UnsafeMutablePointer<Float>, count: Int, limit: Float) {
+        for i in 0 ..< count { x[i] = min(max(x[i], -limit), limit) }
     }
 
     /// x ← x · factor.

@@ -10,9 +10,17 @@ enum SmolLM2 {
 
     static func evaluate(_ config: String, data: String, predictions: Int, exact: Bool = false,
                          positions: PositionMode = .cache) throws -> [Prediction] {
+        try evaluator.get().predictions(config, data: data, predictions: predictions, exact: exact, positions: positions)
+    }
+}
+
+extension Evaluator {
+    /// The first `predictions` predictions of `config` on the dataset at `data`.
+    func predictions(_ config: String, data: String, predictions: Int, exact: Bool = false,
+                     positions: PositionMode = .cache) throws -> [Prediction] {
         var result: [Prediction] = []
-        try evaluator.get().evaluate(try CacheConfig(config), dataset: try Dataset(path: data),
-                                     options: EvaluationOptions(maxPredictions: predictions, exactTokenByToken: exact, positions: positions)) {
+        try evaluate(try CacheConfig(config), dataset: try Dataset(path: data),
+                     options: EvaluationOptions(maxPredictions: predictions, exactTokenByToken: exact, positions: positions)) {
             result.append($0)
         }
         return result

@@ -7,7 +7,7 @@ extension Architecture {
     /// 1/√head size (key_length), which is Gemma's query_pre_attn_scalar for every size but 27B.
     static let gemma3 = Architecture(
         name: "gemma3", rotaryPairing: .halves,
-        block: BlockOptions(queryKeyNorm: true, postNorms: true, activation: .gelu, scalesEmbedding: true),
+        block: BlockOptions(queryKeyNorm: true, postNorms: true, feedForward: .geGLU, scalesEmbedding: true),
         readExtraKeys: { gguf, config throws(ModelError) in
             let path = gguf.path
             let windowKey = "gemma3.attention.sliding_window"
