@@ -22,7 +22,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var slidingWindow: SlidingWindow? = nil
     /// Logits become cap · tanh(logits / cap) (`final_logit_softcapping`), when set.
     public var logitSoftCap: Float? = nil
-    /// ALiBi's largest head slope exponent (`attention.max_alibi_bias`, MPT): scores get -slope·distance, when set.
+    /// ALiBi's maximum bias (`attention.max_alibi_bias`, MPT), when the model has linear position biases instead of rotary.
     public var alibiMaxBias: Float? = nil
     /// Q, K and V clamped to [-limit, limit] after their projections (`attention.clamp_kqv`, MPT), when set.
     public var queryKeyValueClamp: Float? = nil

@@ -67,7 +67,6 @@ public final class RotaryEmbedding {
 
     /// Writes `source` rotated to `position` into `destination` (which may be `source`).
     public func rotate(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, headCount: Int, position: Int) {
-        // No rotating dimensions (MPT, whose positions come from ALiBi): the heads pass through unchanged.
         guard dimensions > 0 else {
             if source != UnsafePointer(destination) { destination.update(from: source, count: headCount * headSize) }
             return

@@ -55,8 +55,7 @@ final class ArchitectureTests: XCTestCase {
                         let alibi = ALiBi(config: model.config)
                         return exact
                             ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local, alibi: alibi)
-                            : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local,
-                                             alibi: alibi)
+                            : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: positions, local: local, alibi: alibi)
                     }
                     let exact = ChunkedVersusExactTests.nlls(model: model, cache: cache(exact: true), tokens: tokens, passSize: 1)
                     for passSize in [1, 5, 64] {
@@ -68,7 +67,7 @@ final class ArchitectureTests: XCTestCase {
             }
         }
         // Measured max |dNLL| (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter ArchitectureTests`):
-        // qwen2 3.4e-5, qwen3 2.4e-5, gemma3 1.3e-5, falcon 1.7e-5, mpt 1.2e-5 (with ALiBi), gptneox 3.2e-6 (sequential 3.0e-6); bound 3x the worst.
+        // qwen2 3.4e-5, qwen3 2.4e-5, gemma3 1.3e-5, falcon 1.7e-5, mpt 1.6e-5, gptneox 3.2e-6 (sequential 3.0e-6); bound 3x the worst.
         for (architecture, difference) in worst.sorted(by: { $0.key < $1.key }) {
             print("\(architecture) chunked vs token-by-token: max |dNLL| \(difference)")
             XCTAssertLessThan(difference, 1e-4, architecture)
@@ -90,6 +89,45 @@ final class ArchitectureTests: XCTestCase {
         // Queries 0..7 see all their keys under both windows; from query 8 on the narrow window hides some.
         for t in 0 ..< 8 { XCTAssertEqual(narrow[t], wide[t], accuracy: 1e-9) }
         XCTAssertGreaterThan(zip(narrow[8...], wide[8...]).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+    }
+
+    /// MPT has no rotary: without its ALiBi biases the model would not see positions, so they must change the numbers.
+    func testMPTPositionsComeFromALiBi() throws {
+        let (_, model) = try TinyLlama.model(architecture: "mpt")
+        var random = SplitMix64(seed: 13)
+        let tokens = (0 ..< 41).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
+        func nlls(_ alibi: ALiBi?) -> [Double] {
+            let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
+                                       sinks: 0, window: nil, alibi: alibi)
+            return ChunkedVersusExactTests.nlls(model: model, cache: cache, tokens: tokens, passSize: 40)
+        }
+        let biased = nlls(ALiBi(config: model.config)), unbiased = nlls(nil)
+        XCTAssertEqual(biased[0], unbiased[0], accuracy: 1e-9, "the first query sees only itself, at distance 0")
+        XCTAssertGreaterThan(zip(biased, unbiased).map { abs($0 - $1) }.max() ?? 0, 1e-3)
+    }
+
+    /// Falcon-40B's `attn_norm_2` normalizes the attention's input; the feed-forward keeps reading `attn_norm`.
+    func testFalconSecondNormFeedsTheAttentionOnly() throws {
+        var random = SplitMix64(seed: 17)
+        let tokens = (0 ..< 41).map { _ in Int32.random(in: 0 ..< Int32(TinyLlama.vocabulary), using: &random) }
+        func nlls(secondNorm: ((name: String, dimensions: [Int], type: UInt32, data: [UInt8])) -> [UInt8]?) throws -> [Double] {
+            var writer = TinyLlama.writer(architecture: "falcon")
+            for tensor in writer.tensors where tensor.name.hasPrefix("blk.") && tensor.name.contains(".attn_norm.") {
+                if let data = secondNorm(tensor) {
+                    writer.addTensor(tensor.name.replacingOccurrences(of: ".attn_norm.", with: ".attn_norm_2."),
+                                     dimensions: tensor.dimensions, type: tensor.type, data: data)
+                }
+            }
+            let model = try ModelRegistry.load(try GGUFFile(path: try writer.write()))
+            let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
+                                       sinks: 0, window: nil)
+            return ChunkedVersusExactTests.nlls(model: model, cache: cache, tokens: tokens, passSize: 40)
+        }
+        let single = try nlls { _ in nil }
+        let same = try nlls { $0.data }
+        let zeroBias = try nlls { $0.name.hasSuffix(".bias") ? Array(repeating: 0, count: $0.data.count) : $0.data }
+        XCTAssertEqual(single, same, "attn_norm_2 equal to attn_norm changes nothing")
+        XCTAssertGreaterThan(zip(single, zeroBias).map { abs($0 - $1) }.max() ?? 0, 1e-3, "a different attn_norm_2 must matter")
     }
 
     func testMissingArchitectureTensorOrKeyIsNamed() throws {
