@@ -10,23 +10,6 @@ final class TinyReferenceTests: XCTestCase {
     static let text = TestPaths.repository + "/datasets/pg19-shakespeare/000_hamlet_gut.txt.gz", predictions = 400
     static let configs = ["dense", "4+60", "0+64"]
 
-    /// One row of a reference log: `config,doc,position,token,nll`.
-    struct Row {
-        let config: String, document: Int, position: Int, token: Int32, nll: Double
-    }
-
-    static func log(_ name: String) throws -> [Row] {
-        let path = try TestPaths.fixture(folder + "/" + name)
-        var reader = CSVRecordReader(path: path)
-        let records = try reader.read(try Dataset.readBytes(path)) + (try reader.finish().map { [$0] } ?? [])
-        return try records.dropFirst().map { record in
-            let fields = record.fields
-            guard fields.count == 5, let document = Int(fields[1]), let position = Int(fields[2]), let token = Int32(fields[3]),
-                  let nll = Double(fields[4]) else { throw ReportError(path: path, reason: "line \(record.line): not config,doc,position,token,nll") }
-            return Row(config: fields[0], document: document, position: position, token: token, nll: nll)
-        }
-    }
-
     func testEveryFamilyMatchesLlamaCppAndNumPy() throws {
         let present = ModelRegistry.architectures.filter {
             FileManager.default.fileExists(atPath: TestPaths.fixtures + "/\(Self.folder)/\($0).gguf.gz")
@@ -36,7 +19,8 @@ final class TinyReferenceTests: XCTestCase {
             let path = TestPaths.fixtures + "/\(Self.folder)/\(architecture).gguf.gz"
             let gguf = try Dataset.readBytes(path).withUnsafeBytes { try GGUFFile(bytes: $0, name: path) }
             let evaluator = Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf))
-            let llamaCpp = try Self.log("\(architecture).llamacpp.nll.csv.gz"), numPy = try Self.log("\(architecture).numpy.nll.csv.gz")
+            let llamaCpp = try ReferenceLog.rows("\(Self.folder)/\(architecture).llamacpp.nll.csv.gz")
+            let numPy = try ReferenceLog.rows("\(Self.folder)/\(architecture).numpy.nll.csv.gz")
             let gelu = evaluator.model.config.block.feedForward != .swiGLU
             var referenceNLLs: [String: [Double]] = [:]
             for config in Self.configs {
@@ -44,10 +28,7 @@ final class TinyReferenceTests: XCTestCase {
                 for (name, log) in [("llama.cpp", llamaCpp), ("NumPy", numPy)] {
                     let rows = log.filter { $0.config == config }
                     XCTAssertEqual(rows.count, Self.predictions, "\(architecture) \(name) \(config)")
-                    XCTAssertEqual(ours.map(\.token), rows.map(\.token), "\(architecture) \(name) \(config): token ids")
-                    XCTAssertEqual(ours.map(\.position), rows.map(\.position), "\(architecture) \(name) \(config): positions")
-                    XCTAssertEqual(ours.map(\.document), rows.map(\.document), "\(architecture) \(name) \(config): documents")
-                    let agreement = ReferenceFixtureTests.Agreement(ours.map(\.nll), rows.map(\.nll))
+                    let agreement = ReferenceLog.compare(ours, rows, "\(architecture) \(name) \(config)")
                     print("\(architecture) \(config) vs \(name): mean |dNLL| \(agreement.meanAbsolute), max \(agreement.maximum), |dPPL|/PPL \(agreement.relativePerplexity)")
                     let bounds = Self.bounds(gelu: gelu, llamaCpp: name == "llama.cpp")
                     XCTAssertLessThanOrEqual(agreement.meanAbsolute, bounds.mean, "\(architecture) \(config) vs \(name): mean")

@@ -19,6 +19,7 @@ enum TestPaths {
 
     static let smolLM2 = models + "/SmolLM2-135M-Instruct.Q4_1.gguf"
     static let gemma3 = models + "/gemma-3-270m-q4_k_m.gguf"
+    static let qwen2 = models + "/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
     /// A model file that must exist: CI fetches it, so a missing one fails instead of skipping the test.
     static func requireModel(_ path: String, fetch name: String) throws -> String {
