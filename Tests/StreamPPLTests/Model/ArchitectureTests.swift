@@ -177,6 +177,14 @@ final class ArchitectureTests: XCTestCase {
         var quarterRotary = TinyLlama.writer(architecture: "falcon")
         quarterRotary.set("falcon.rope.dimension_count", .uint32(2))
         try assertLoadFails(quarterRotary) { .invalidValue(path: $0, key: "falcon.rope.dimension_count", value: "2", expected: "the head size 8") }
+        // A mistyped key of an architecture's own is an error naming it, not taken for a missing one or a default.
+        for (architecture, key, value, expected) in [("gemma3", "gemma3.attention.sliding_window", GGUFValue.string("4"), "a positive integer"),
+                                                     ("gptneox", "gptneox.use_parallel_residual", .uint8(1), "a boolean"),
+                                                     ("mpt", "mpt.attention.max_alibi_bias", .float32(-8), "a finite number, 0 or more")] {
+            var mistyped = CLITestCase.removing(key, from: TinyLlama.writer(architecture: architecture))
+            mistyped.set(key, value)
+            try assertLoadFails(mistyped) { .invalidValue(path: $0, key: key, value: value.summary, expected: expected) }
+        }
         // MPT's biases are optional, as in llama.cpp: a file without them loads.
         XCTAssertNoThrow(try ModelRegistry.load(try GGUFFile(path: try without("blk.0.attn_norm.bias", "mpt").write())))
     }
