@@ -134,6 +134,9 @@ public struct BlockOptions: Sendable, Equatable {
         case geGLU
         /// gelu(up), ungated: no `ffn_gate`.
         case gelu
+
+        /// Whether the file brings `ffn_gate` and the activations need an `up` buffer beside it.
+        public var isGated: Bool { self != .gelu }
     }
     public enum Normalization: Sendable { case rms, layer }
     /// Whether the file must, may or must not bring a tensor.

@@ -140,7 +140,7 @@ public struct ModelWeights: Sendable {
                     feedForward: try vector(prefix + "post_ffw_norm.weight", width: dim)) : nil,
                 attentionOutput: try matrix(prefix + "attn_output.weight", rows: dim, columns: attentionWidth, bias: block.projectionBiases),
                 feedForwardNorm: block.sharedNorm ? attentionNorm : try norm(prefix + "ffn_norm"),
-                gate: block.feedForward != .gelu ? try matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim) : nil,
+                gate: block.feedForward.isGated ? try matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim) : nil,
                 up: try matrix(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: dim, bias: block.projectionBiases),
                 down: try matrix(prefix + "ffn_down.weight", rows: dim, columns: config.feedForwardSize, bias: block.projectionBiases)))
         }

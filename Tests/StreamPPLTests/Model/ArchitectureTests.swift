@@ -189,6 +189,18 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertNoThrow(try ModelRegistry.load(try GGUFFile(path: try without("blk.0.attn_norm.bias", "mpt").write())))
     }
 
+    /// The memory estimate counts the activations the forward state allocates: one feed-forward buffer fewer when ungated.
+    func testActivationEstimateIsWhatTheForwardStateAllocates() throws {
+        for architecture in ["llama", "gemma3", "gptneox", "falcon", "mpt"] {
+            let (_, model) = try TinyLlama.model(architecture: architecture)
+            let state = ForwardState(config: model.config, capacity: 5, scoredCapacity: 0)
+            let matrices = [state.hidden, state.normed, state.queries, state.keys, state.values, state.attention, state.projected,
+                            state.gate, state.up]
+            XCTAssertEqual(matrices.map { $0.rows * $0.columns }.reduce(0, +), 5 * ForwardState.activationWidth(model.config), architecture)
+            XCTAssertEqual(state.up.rows, model.config.block.feedForward.isGated ? 5 : 0, architecture)
+        }
+    }
+
     func testUnsupportedArchitectureListsTheSupportedOnes() throws {
         let path = try TinyLlama.writer(architecture: "mamba").write(name: "mamba.gguf")
         XCTAssertThrowsError(try ModelRegistry.load(try GGUFFile(path: path))) { error in
