@@ -146,8 +146,9 @@ public struct BlockOptions: Sendable, Equatable {
     public var normalization = Normalization.rms
     /// LayerNorm's biases (`attn_norm.bias`, `ffn_norm.bias`, `output_norm.bias`).
     public var normBiases = Presence.absent
-    /// Q, K and V come as one matrix, `attn_qkv`, whose rows are Q's, then K's, then V's (split at load).
-    public var fusedQueryKeyValue = false
+    /// Q, K and V come as one matrix, `attn_qkv`, whose rows are Q's, then K's, then V's (split at load): always
+    /// (`.required`), never (`.absent`), or when the file has it (`.optional`), else as `attn_q`, `attn_k`, `attn_v`.
+    public var fusedQueryKeyValue = Presence.absent
     /// Biases on the query, key and value projections (`attn_q/k/v.bias`, or `attn_qkv.bias` when fused).
     public var attentionBiases = Presence.absent
     /// Biases on the attention output and the feed-forward's projections (`attn_output.bias`, `ffn_up.bias`, ...).

@@ -122,7 +122,9 @@ public struct ModelWeights: Sendable {
         for index in 0 ..< config.layerCount {
             let prefix = "blk.\(index)."
             let qkvRows = [attentionWidth, config.keyValueSize, config.keyValueSize]
-            let qkv = block.fusedQueryKeyValue
+            let fused = block.fusedQueryKeyValue == .required
+                || block.fusedQueryKeyValue == .optional && gguf.tensor(named: prefix + "attn_qkv.weight") != nil
+            let qkv = fused
                 ? try matrices(prefix + "attn_qkv.weight", rows: qkvRows, columns: dim, bias: prefix + "attn_qkv.bias", block.attentionBiases)
                 : [try matrix(prefix + "attn_q.weight", rows: qkvRows[0], columns: dim, bias: block.attentionBiases),
                    try matrix(prefix + "attn_k.weight", rows: qkvRows[1], columns: dim, bias: block.attentionBiases),

@@ -189,6 +189,34 @@ final class ArchitectureTests: XCTestCase {
         XCTAssertNoThrow(try ModelRegistry.load(try GGUFFile(path: try without("blk.0.attn_norm.bias", "mpt").write())))
     }
 
+    /// Qwen3 with Q, K and V fused in `attn_qkv` (llama.cpp takes either form) is the same model as with them apart.
+    func testQwen3TakesAFusedQueryKeyValue() throws {
+        let separate = TinyLlama.writer(architecture: "qwen3")
+        var fused = GGUFWriter()
+        for (name, value) in separate.metadata { fused.set(name, value) }
+        for t in separate.tensors where !t.name.hasSuffix(".attn_k.weight") && !t.name.hasSuffix(".attn_v.weight") {
+            guard t.name.hasSuffix(".attn_q.weight") else {
+                fused.addTensor(t.name, dimensions: t.dimensions, type: t.type, data: t.data)
+                continue
+            }
+            // GGUF's first dimension is the row length: Q's rows, then K's, then V's, one after the other.
+            let layer = t.name.dropLast("attn_q.weight".count)
+            let parts = ["attn_q", "attn_k", "attn_v"].map { part in separate.tensors.first { $0.name == layer + part + ".weight" }! }
+            fused.addTensor(layer + "attn_qkv.weight", dimensions: [t.dimensions[0], parts.map { $0.dimensions[1] }.reduce(0, +)],
+                            type: t.type, data: parts.flatMap(\.data))
+        }
+        XCTAssertFalse(fused.tensors.contains { $0.name.hasSuffix("attn_q.weight") })
+        let tokens = (0 ..< 12).map { Int32($0 * 37 % TinyLlama.vocabulary) }
+        func logits(_ writer: GGUFWriter) throws -> [Float] {
+            let model = try ModelRegistry.load(try GGUFFile(path: try writer.write()))
+            let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
+                                       sinks: 0, window: nil)
+            return AttentionRecordingCacheTests.logits(model: model, cache: cache, tokens: tokens)
+        }
+        // The fused matrix is split into the same rows at load: the same products, bit for bit.
+        XCTAssertEqual(try logits(fused), try logits(separate))
+    }
+
     /// The memory estimate counts the activations the forward state allocates: one feed-forward buffer fewer when ungated.
     func testActivationEstimateIsWhatTheForwardStateAllocates() throws {
         for architecture in ["llama", "gemma3", "gptneox", "falcon", "mpt"] {

@@ -5,7 +5,7 @@ extension Architecture {
     /// `use_parallel_residual` (a key llama.cpp requires), else one after the other; an untied `output.weight`.
     static let gptneox = Architecture(
         name: "gptneox", rotaryPairing: .halves,
-        block: BlockOptions(normalization: .layer, normBiases: .required, fusedQueryKeyValue: true, attentionBiases: .required,
+        block: BlockOptions(normalization: .layer, normBiases: .required, fusedQueryKeyValue: .required, attentionBiases: .required,
                             projectionBiases: .required, feedForward: .gelu, requiresOutputWeight: true),
         readExtraKeys: { gguf, config throws(ModelError) in
             let keys = ModelKeys(gguf)

@@ -6,7 +6,7 @@ extension Architecture {
     /// position embeddings, Q/K LayerNorms, AWQ activation scales) are rejected, never ignored.
     static let mpt = Architecture(
         name: "mpt", rotaryPairing: .halves,
-        block: BlockOptions(normalization: .layer, normBiases: .optional, fusedQueryKeyValue: true, attentionBiases: .optional,
+        block: BlockOptions(normalization: .layer, normBiases: .optional, fusedQueryKeyValue: .required, attentionBiases: .optional,
                             projectionBiases: .optional, feedForward: .gelu),
         unsupportedTensors: ["position_embd.weight", "attn_q_norm.weight", "attn_k_norm.weight", "ffn.act.scales"],
         readExtraKeys: { gguf, config throws(ModelError) in
