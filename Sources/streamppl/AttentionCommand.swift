@@ -42,10 +42,6 @@ struct AttentionCommand: ParsableCommand {
             let gguf = try modelOptions.openModelFile()
             let model = try ModelRegistry.load(gguf)
             let tokenizer = try Tokenizer(gguf: gguf)
-            // The attention maps come from a dense recording cache that knows no local layers.
-            guard model.config.slidingWindow == nil else {
-                throw fail("\(gguf.path): attention maps of sliding-window models (\(model.config.architecture)) are not supported")
-            }
             guard length <= model.config.contextLength else {
                 throw fail("--length \(length) exceeds the model's training context of \(model.config.contextLength) tokens")
             }

@@ -27,6 +27,10 @@ public final class ExactCache: ResumableCache {
 
     /// Physical row of each slot this step (the new token's last), the same for every layer.
     private var slotRows: [Int] = []
+    /// Each slot's position this step, the one rotary and ALiBi see.
+    private var slotPositions: [Int] = []
+    /// The first slot a local layer sees this step.
+    private var firstLocalSlot = 0
     private let rotatedKeys = FloatBuffer()    // (slots, kvWidth), in physical row order
     private let query = FloatBuffer()          // (heads * headSize)
     private let weights = FloatBuffer()        // (heads, slots)
@@ -54,6 +58,13 @@ public final class ExactCache: ResumableCache {
         precondition(count == 1, "the exact cache feeds one token per forward pass")
         if sinkCount == sinks, ringCount == ringCapacity { growRing() }
         slotRows = (0 ..< sinkCount + ringCount + 1).map(row(ofSlot:))
+        streamIndices[slotRows[slotRows.count - 1]] = fedCount
+        slotPositions = positions == .cache ? Array(slotRows.indices) : slotRows.map { streamIndices[$0] }
+        // Positions grow with the slot: a local layer sees the last slots, those within its window of the query's.
+        if let local {
+            let lowest = local.lowestVisiblePosition(query: slotPositions[slotPositions.count - 1])
+            firstLocalSlot = slotPositions.firstIndex { $0 >= lowest } ?? slotPositions.count - 1
+        }
     }
 
     /// Physical row of slot `slot` (slots: sinks in order, then the window oldest first).
@@ -70,8 +81,6 @@ public final class ExactCache: ResumableCache {
         let newRow = slotRows[slotCount - 1]
         (keys[layer].pointer + newRow * kvWidth).update(from: newKeys, count: kvWidth)
         (values[layer].pointer + newRow * kvWidth).update(from: newValues, count: kvWidth)
-        streamIndices[newRow] = fedCount
-        func position(ofSlot slot: Int) -> Int { positions == .cache ? slot : streamIndices[slotRows[slot]] }
 
         let isLocal = local?.isLocal(layer) ?? false
         let rotary = isLocal ? local!.rotary : self.rotary
@@ -84,32 +93,29 @@ public final class ExactCache: ResumableCache {
         for slot in 0 ..< slotCount {
             let row = slotRows[slot]
             rotary.rotate(keys[layer].pointer + row * kvWidth, into: rotatedKeys.pointer + row * kvWidth,
-                          headCount: shape.keyValueHeads, position: position(ofSlot: slot))
+                          headCount: shape.keyValueHeads, position: slotPositions[slot])
         }
-        let queryPosition = position(ofSlot: slotCount - 1)
+        let queryPosition = slotPositions[slotCount - 1]
         rotary.rotate(queries, into: query.pointer, headCount: shape.heads, position: queryPosition)
         var rowPositions: [Int] = []   // per physical row: its slot's position (only with ALiBi)
         if alibi != nil {
             rowPositions = Array(repeating: 0, count: slotCount)
-            for slot in 0 ..< slotCount { rowPositions[slotRows[slot]] = position(ofSlot: slot) }
+            for slot in 0 ..< slotCount { rowPositions[slotRows[slot]] = slotPositions[slot] }
         }
         /// ALiBi's bias for the keys of physical rows `rows`, at their slots' positions.
         func bias(rows: Range<Int>) -> AttentionSegment.PositionBias? {
             alibi?.bias(queryPositions: [queryPosition], keyPositions: Array(rowPositions[rows]))
         }
-        guard let local, isLocal else {
+        guard isLocal else {
             let segment = AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer, values: values[layer].pointer, count: slotCount,
                                            visible: [0 ..< slotCount], probabilities: weights.pointer, products: .vector,
                                            bias: bias(rows: 0 ..< slotCount))
             Attention.attend([segment], rows: 1, shape: shape, output: output)
             return
         }
-        // A local layer sees the slots whose positions are within its window of the query's: positions grow with the
-        // slot, so these are the last slots, which lie in at most three runs of physical rows (sinks, ring end, ring start).
-        let lowest = local.lowestVisiblePosition(query: queryPosition)
-        let firstSlot = (0 ..< slotCount).first { position(ofSlot: $0) >= lowest } ?? slotCount - 1
+        // A local layer's slots, from `firstLocalSlot` on, lie in at most three runs of physical rows (sinks, ring end, ring start).
         var segments: [AttentionSegment] = []
-        var runStart = slotRows[firstSlot], runLength = 0, scratch = 0
+        var runStart = slotRows[firstLocalSlot], runLength = 0, scratch = 0
         func closeRun() {
             guard runLength > 0 else { return }
             segments.append(AttentionSegment(queries: query.pointer, keys: rotatedKeys.pointer + runStart * kvWidth,
@@ -118,7 +124,7 @@ public final class ExactCache: ResumableCache {
                                              bias: bias(rows: runStart ..< runStart + runLength)))
             scratch += shape.heads * runLength
         }
-        for slot in firstSlot ..< slotCount {
+        for slot in firstLocalSlot ..< slotCount {
             let row = slotRows[slot]
             if runLength > 0, row == runStart + runLength {
                 runLength += 1

@@ -72,7 +72,8 @@ public struct AttentionMap: Sendable, Equatable {
         let length = sequences.first?.count ?? 0
         precondition(sequences.allSatisfy { $0.count == length }, "all sequences must have the same length")
         let shape = AttentionShape(config: model.config)
-        let cache = AttentionRecordingCache(shape: shape, rotary: RotaryEmbedding(config: model.config), alibi: ALiBi(config: model.config))
+        let cache = AttentionRecordingCache(shape: shape, rotary: RotaryEmbedding(config: model.config),
+                                            local: LocalAttention(config: model.config), alibi: ALiBi(config: model.config))
         let state = ForwardState(config: model.config, capacity: length)
         var sums = Array(repeating: [Double](repeating: 0, count: length * length), count: shape.layers)
         for (done, sequence) in sequences.enumerated() {

@@ -107,9 +107,7 @@ public final class Evaluator {
         case let .sinkWindow(sinkCount, window, _): (scored, sinks, rows) = (pass, sinkCount, sum(window, pass))
         case let .recompute(length, stride): (scored, sinks, rows) = (min(stride, pass), 0, length)
         }
-        let queryWidth = product(model.headCount, model.headSize)
-        let activations = sum(product(3, model.embeddingSize), product(2, queryWidth), product(2, model.keyValueSize),
-                              product(2, model.feedForwardSize))
+        let activations = ForwardState.activationWidth(model)
         let floats = sum(product(model.layerCount, 2, sum(sinks, rows), model.keyValueSize),   // keys and values
                          product(model.headCount, pass, sum(sinks, rows)),                     // one pass's attention scores
                          product(pass, activations), product(scored, model.vocabularySize))

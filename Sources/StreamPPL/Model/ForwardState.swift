@@ -10,7 +10,7 @@ public final class ForwardState {
     let values: FloatMatrix        // (capacity, kvHeads * headSize)
     let attention: FloatMatrix     // (capacity, heads * headSize)
     let projected: FloatMatrix     // (capacity, dim)
-    let gate: FloatMatrix          // (capacity, ffn)
+    let gate: FloatMatrix          // (capacity, ffn); the activation, and the up projection when ungated
     let up: FloatMatrix            // (capacity, ffn); no rows when the feed-forward is ungated
     /// (scoredCapacity, vocab): row i holds the logits after the token at `logitRows.lowerBound + i` of the last
     /// pass. Only the scored rows get one, so a recompute pass over thousands of tokens that scores a few keeps
@@ -31,7 +31,13 @@ public final class ForwardState {
         attention = FloatMatrix(rows: capacity, columns: attentionWidth)
         projected = FloatMatrix(rows: capacity, columns: config.embeddingSize)
         gate = FloatMatrix(rows: capacity, columns: config.feedForwardSize)
-        up = FloatMatrix(rows: config.block.feedForward == .gelu ? 0 : capacity, columns: config.feedForwardSize)
+        up = FloatMatrix(rows: config.block.feedForward.isGated ? capacity : 0, columns: config.feedForwardSize)
         logits = FloatMatrix(rows: min(scoredCapacity ?? capacity, capacity), columns: config.vocabularySize)
+    }
+
+    /// The floats each token of `capacity` takes beside its logits: what the memory estimate counts.
+    static func activationWidth(_ config: ModelConfig) -> Int {
+        3 * config.embeddingSize + 2 * config.headCount * config.headSize + 2 * config.keyValueSize
+            + (config.block.feedForward.isGated ? 2 : 1) * config.feedForwardSize
     }
 }

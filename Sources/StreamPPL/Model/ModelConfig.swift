@@ -57,38 +57,17 @@ public struct ModelConfig: Sendable, Equatable {
         guard let known = ModelRegistry.architecture(named: architecture) else {
             throw .unsupportedArchitecture(path: path, architecture: architecture)
         }
-        // A key present with the wrong type is an error, not a default: a mistyped hyper-parameter must not be ignored.
-        func integer(_ key: String) throws(ModelError) -> Int? {
-            guard let value = gguf.metadata[key] else { return nil }
-            guard let integer = value.intValue else { throw .invalidValue(path: path, key: key, value: value.summary, expected: "an integer") }
-            return integer
-        }
-        func number(_ key: String, expected: String, valid: (Float) -> Bool) throws(ModelError) -> Float? {
-            guard let value = gguf.metadata[key] else { return nil }
-            guard let number = value.floatValue, number.isFinite, valid(number) else {
-                throw .invalidValue(path: path, key: key, value: value.summary, expected: expected)
-            }
-            return number
-        }
-        func required(_ suffix: String) throws(ModelError) -> Int {
-            let key = "\(architecture).\(suffix)"
-            guard let value = try integer(key) else { throw .missingKey(path: path, key: key) }
-            guard value > 0 else { throw .invalidValue(path: path, key: key, value: String(value), expected: "a positive integer") }
-            return value
-        }
+        let keys = ModelKeys(gguf)
+        func required(_ suffix: String) throws(ModelError) -> Int { try keys.require("\(architecture).\(suffix)", keys.positiveInteger) }
         let embeddingSize = try required("embedding_length")
         let headCount = try required("attention.head_count")
-        let keyValueHeadCount = try integer("\(architecture).attention.head_count_kv") ?? headCount
-        guard keyValueHeadCount > 0, headCount % keyValueHeadCount == 0 else {
-            throw .invalidValue(path: path, key: "\(architecture).attention.head_count_kv", value: String(keyValueHeadCount),
-                                expected: "a divisor of head_count \(headCount)")
-        }
-        let headSizeKey = "\(architecture).attention.key_length"
+        let keyValueHeadCount = try keys.integer("\(architecture).attention.head_count_kv", expected: "a divisor of head_count \(headCount)") {
+            $0 > 0 && headCount % $0 == 0
+        } ?? headCount
         let headSize: Int
-        if let keyLength = try integer(headSizeKey) {
-            guard keyLength > 0, keyLength <= embeddingSize * 4 else {
-                throw .invalidValue(path: path, key: headSizeKey, value: String(keyLength), expected: "a positive head size")
-            }
+        if let keyLength = try keys.integer("\(architecture).attention.key_length", expected: "a positive head size", valid: {
+            $0 > 0 && $0 <= embeddingSize * 4
+        }) {
             headSize = keyLength
         } else {
             // Without key_length the heads split the embedding evenly.
@@ -98,18 +77,16 @@ public struct ModelConfig: Sendable, Equatable {
             }
             headSize = embeddingSize / headCount
         }
-        let ropeDimensions = try integer("\(architecture).rope.dimension_count") ?? headSize
-        guard ropeDimensions > 0, ropeDimensions <= headSize, ropeDimensions % 2 == 0 else {
-            throw .invalidValue(path: path, key: "\(architecture).rope.dimension_count", value: String(ropeDimensions),
-                                expected: "an even number up to the head size \(headSize)")
-        }
+        let ropeDimensions = try keys.integer("\(architecture).rope.dimension_count", expected: "an even number up to the head size \(headSize)") {
+            $0 > 0 && $0 <= headSize && $0 % 2 == 0
+        } ?? headSize
         let epsilonKey = "\(architecture).attention." + (known.block.normalization == .rms ? "layer_norm_rms_epsilon" : "layer_norm_epsilon")
         // A NaN or zero epsilon makes every norm NaN or infinite: no perplexity could come out.
-        guard let normEpsilon = try number(epsilonKey, expected: "a finite number between 0 and 1", valid: { $0 > 0 && $0 < 1 }) else {
-            throw .missingKey(path: path, key: epsilonKey)
+        let normEpsilon = try keys.require(epsilonKey) { key throws(ModelError) in
+            try keys.number(key, expected: "a finite number between 0 and 1") { $0 > 0 && $0 < 1 }
         }
-        let ropeBase = try number("\(architecture).rope.freq_base", expected: "a finite number above 1", valid: { $0 > 1 }) ?? 10_000
-        let vocabularySize = try integer("\(architecture).vocab_size")
+        let ropeBase = try keys.number("\(architecture).rope.freq_base", expected: "a finite number above 1", valid: { $0 > 1 }) ?? 10_000
+        let vocabularySize = try keys.integer("\(architecture).vocab_size")
             ?? gguf.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count
         guard let vocabularySize else { throw .missingKey(path: path, key: "\(architecture).vocab_size") }
         // Token ids index the embedding rows: a tokenizer larger than the model would read past them.
@@ -157,6 +134,9 @@ public struct BlockOptions: Sendable, Equatable {
         case geGLU
         /// gelu(up), ungated: no `ffn_gate`.
         case gelu
+
+        /// Whether the file brings `ffn_gate` and the activations need an `up` buffer beside it.
+        public var isGated: Bool { self != .gelu }
     }
     public enum Normalization: Sendable { case rms, layer }
     /// Whether the file must, may or must not bring a tensor.
@@ -166,8 +146,9 @@ public struct BlockOptions: Sendable, Equatable {
     public var normalization = Normalization.rms
     /// LayerNorm's biases (`attn_norm.bias`, `ffn_norm.bias`, `output_norm.bias`).
     public var normBiases = Presence.absent
-    /// Q, K and V come as one matrix, `attn_qkv`, whose rows are Q's, then K's, then V's (split at load).
-    public var fusedQueryKeyValue = false
+    /// Q, K and V come as one matrix, `attn_qkv`, whose rows are Q's, then K's, then V's (split at load): always
+    /// (`.required`), never (`.absent`), or when the file has it (`.optional`), else as `attn_q`, `attn_k`, `attn_v`.
+    public var fusedQueryKeyValue = Presence.absent
     /// Biases on the query, key and value projections (`attn_q/k/v.bias`, or `attn_qkv.bias` when fused).
     public var attentionBiases = Presence.absent
     /// Biases on the attention output and the feed-forward's projections (`attn_output.bias`, `ffn_up.bias`, ...).

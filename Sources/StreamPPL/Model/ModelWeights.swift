@@ -122,7 +122,9 @@ public struct ModelWeights: Sendable {
         for index in 0 ..< config.layerCount {
             let prefix = "blk.\(index)."
             let qkvRows = [attentionWidth, config.keyValueSize, config.keyValueSize]
-            let qkv = block.fusedQueryKeyValue
+            let fused = block.fusedQueryKeyValue == .required
+                || block.fusedQueryKeyValue == .optional && gguf.tensor(named: prefix + "attn_qkv.weight") != nil
+            let qkv = fused
                 ? try matrices(prefix + "attn_qkv.weight", rows: qkvRows, columns: dim, bias: prefix + "attn_qkv.bias", block.attentionBiases)
                 : [try matrix(prefix + "attn_q.weight", rows: qkvRows[0], columns: dim, bias: block.attentionBiases),
                    try matrix(prefix + "attn_k.weight", rows: qkvRows[1], columns: dim, bias: block.attentionBiases),
@@ -140,7 +142,7 @@ public struct ModelWeights: Sendable {
                     feedForward: try vector(prefix + "post_ffw_norm.weight", width: dim)) : nil,
                 attentionOutput: try matrix(prefix + "attn_output.weight", rows: dim, columns: attentionWidth, bias: block.projectionBiases),
                 feedForwardNorm: block.sharedNorm ? attentionNorm : try norm(prefix + "ffn_norm"),
-                gate: block.feedForward != .gelu ? try matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim) : nil,
+                gate: block.feedForward.isGated ? try matrix(prefix + "ffn_gate.weight", rows: config.feedForwardSize, columns: dim) : nil,
                 up: try matrix(prefix + "ffn_up.weight", rows: config.feedForwardSize, columns: dim, bias: block.projectionBiases),
                 down: try matrix(prefix + "ffn_down.weight", rows: dim, columns: config.feedForwardSize, bias: block.projectionBiases)))
         }

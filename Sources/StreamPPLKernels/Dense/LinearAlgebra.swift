@@ -79,8 +79,8 @@ package enum LinearAlgebra {
         for i in 0 ..< count { x[i] = gelu(x[i]) }
     }
 
-    /// GELU's tanh form computed exactly, in Float64 (llama.cpp's CPU GELU reads an f16 table instead: METHOD.md §3
-    /// says what that costs).
+    /// GELU's tanh form computed exactly, in Float64 (llama.cpp's CPU GELU reads an f16 table instead: METHOD.md §2's
+    /// architecture notes, "Model families", say what that costs).
     @inline(__always)
     private static func gelu(_ value: Float) -> Float {
         let root2OverPi = (2 / Double.pi).squareRoot()

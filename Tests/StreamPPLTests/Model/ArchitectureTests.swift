@@ -67,7 +67,7 @@ final class ArchitectureTests: XCTestCase {
             }
         }
         // Measured max |dNLL| (2026-12-02, `swift test -c release -Xswiftc -enable-testing --filter ArchitectureTests`):
-        // qwen2 3.4e-5, qwen3 2.4e-5, gemma3 1.3e-5, falcon 1.7e-5, mpt 1.6e-5, gptneox 3.2e-6 (sequential 3.0e-6); bound 3x the worst.
+        // qwen2 3.4e-5, qwen3 2.4e-5, gemma3 1.3e-5, falcon 1.7e-5, mpt 1.2e-5, gptneox 3.2e-6 (sequential 3.0e-6); bound 3x the worst.
         for (architecture, difference) in worst.sorted(by: { $0.key < $1.key }) {
             print("\(architecture) chunked vs token-by-token: max |dNLL| \(difference)")
             XCTAssertLessThan(difference, 1e-4, architecture)
@@ -177,8 +177,56 @@ final class ArchitectureTests: XCTestCase {
         var quarterRotary = TinyLlama.writer(architecture: "falcon")
         quarterRotary.set("falcon.rope.dimension_count", .uint32(2))
         try assertLoadFails(quarterRotary) { .invalidValue(path: $0, key: "falcon.rope.dimension_count", value: "2", expected: "the head size 8") }
+        // A mistyped key of an architecture's own is an error naming it, not taken for a missing one or a default.
+        for (architecture, key, value, expected) in [("gemma3", "gemma3.attention.sliding_window", GGUFValue.string("4"), "a positive integer"),
+                                                     ("gptneox", "gptneox.use_parallel_residual", .uint8(1), "a boolean"),
+                                                     ("mpt", "mpt.attention.max_alibi_bias", .float32(-8), "a finite number, 0 or more")] {
+            var mistyped = CLITestCase.removing(key, from: TinyLlama.writer(architecture: architecture))
+            mistyped.set(key, value)
+            try assertLoadFails(mistyped) { .invalidValue(path: $0, key: key, value: value.summary, expected: expected) }
+        }
         // MPT's biases are optional, as in llama.cpp: a file without them loads.
         XCTAssertNoThrow(try ModelRegistry.load(try GGUFFile(path: try without("blk.0.attn_norm.bias", "mpt").write())))
+    }
+
+    /// Qwen3 with Q, K and V fused in `attn_qkv` (llama.cpp takes either form) is the same model as with them apart.
+    func testQwen3TakesAFusedQueryKeyValue() throws {
+        let separate = TinyLlama.writer(architecture: "qwen3")
+        var fused = GGUFWriter()
+        for (name, value) in separate.metadata { fused.set(name, value) }
+        for t in separate.tensors where !t.name.hasSuffix(".attn_k.weight") && !t.name.hasSuffix(".attn_v.weight") {
+            guard t.name.hasSuffix(".attn_q.weight") else {
+                fused.addTensor(t.name, dimensions: t.dimensions, type: t.type, data: t.data)
+                continue
+            }
+            // GGUF's first dimension is the row length: Q's rows, then K's, then V's, one after the other.
+            let layer = t.name.dropLast("attn_q.weight".count)
+            let parts = ["attn_q", "attn_k", "attn_v"].map { part in separate.tensors.first { $0.name == layer + part + ".weight" }! }
+            fused.addTensor(layer + "attn_qkv.weight", dimensions: [t.dimensions[0], parts.map { $0.dimensions[1] }.reduce(0, +)],
+                            type: t.type, data: parts.flatMap(\.data))
+        }
+        XCTAssertFalse(fused.tensors.contains { $0.name.hasSuffix("attn_q.weight") })
+        let tokens = (0 ..< 12).map { Int32($0 * 37 % TinyLlama.vocabulary) }
+        func logits(_ writer: GGUFWriter) throws -> [Float] {
+            let model = try ModelRegistry.load(try GGUFFile(path: try writer.write()))
+            let cache = StreamingCache(shape: AttentionShape(config: model.config), rotary: RotaryEmbedding(config: model.config),
+                                       sinks: 0, window: nil)
+            return AttentionRecordingCacheTests.logits(model: model, cache: cache, tokens: tokens)
+        }
+        // The fused matrix is split into the same rows at load: the same products, bit for bit.
+        XCTAssertEqual(try logits(fused), try logits(separate))
+    }
+
+    /// The memory estimate counts the activations the forward state allocates: one feed-forward buffer fewer when ungated.
+    func testActivationEstimateIsWhatTheForwardStateAllocates() throws {
+        for architecture in ["llama", "gemma3", "gptneox", "falcon", "mpt"] {
+            let (_, model) = try TinyLlama.model(architecture: architecture)
+            let state = ForwardState(config: model.config, capacity: 5, scoredCapacity: 0)
+            let matrices = [state.hidden, state.normed, state.queries, state.keys, state.values, state.attention, state.projected,
+                            state.gate, state.up]
+            XCTAssertEqual(matrices.map { $0.rows * $0.columns }.reduce(0, +), 5 * ForwardState.activationWidth(model.config), architecture)
+            XCTAssertEqual(state.up.rows, model.config.block.feedForward.isGated ? 5 : 0, architecture)
+        }
     }
 
     func testUnsupportedArchitectureListsTheSupportedOnes() throws {

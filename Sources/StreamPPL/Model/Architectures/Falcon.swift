@@ -5,7 +5,7 @@ extension Architecture {
     /// asserts that `rope.dimension_count` is the head size); the output head tied to the embedding unless `output.weight`.
     static let falcon = Architecture(
         name: "falcon", rotaryPairing: .halves,
-        block: BlockOptions(normalization: .layer, normBiases: .required, fusedQueryKeyValue: true, parallelResidual: true,
+        block: BlockOptions(normalization: .layer, normBiases: .required, fusedQueryKeyValue: .required, parallelResidual: true,
                             sharedNorm: true, feedForward: .gelu),
         readExtraKeys: { gguf, config throws(ModelError) in try config.requireFullRotary(gguf) })
 }

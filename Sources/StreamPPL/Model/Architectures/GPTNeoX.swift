@@ -5,12 +5,10 @@ extension Architecture {
     /// `use_parallel_residual` (a key llama.cpp requires), else one after the other; an untied `output.weight`.
     static let gptneox = Architecture(
         name: "gptneox", rotaryPairing: .halves,
-        block: BlockOptions(normalization: .layer, normBiases: .required, fusedQueryKeyValue: true, attentionBiases: .required,
+        block: BlockOptions(normalization: .layer, normBiases: .required, fusedQueryKeyValue: .required, attentionBiases: .required,
                             projectionBiases: .required, feedForward: .gelu, requiresOutputWeight: true),
         readExtraKeys: { gguf, config throws(ModelError) in
-            let key = "gptneox.use_parallel_residual"
-            guard let value = gguf.metadata[key] else { throw .missingKey(path: gguf.path, key: key) }
-            guard let parallel = value.boolValue else { throw .invalidValue(path: gguf.path, key: key, value: value.summary, expected: "a boolean") }
-            config.block.parallelResidual = parallel
+            let keys = ModelKeys(gguf)
+            config.block.parallelResidual = try keys.require("gptneox.use_parallel_residual", keys.boolean)
         })
 }

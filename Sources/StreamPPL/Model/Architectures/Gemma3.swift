@@ -9,39 +9,20 @@ extension Architecture {
         name: "gemma3", rotaryPairing: .halves,
         block: BlockOptions(queryKeyNorm: true, postNorms: true, feedForward: .geGLU, scalesEmbedding: true),
         readExtraKeys: { gguf, config throws(ModelError) in
-            let path = gguf.path
-            let windowKey = "gemma3.attention.sliding_window"
-            guard let size = gguf.metadata[windowKey]?.intValue else { throw .missingKey(path: path, key: windowKey) }
-            guard size > 0 else { throw .invalidValue(path: path, key: windowKey, value: String(size), expected: "a positive integer") }
-            let patternKey = "gemma3.attention.sliding_window_pattern"
-            let local: [Bool]
-            if let value = gguf.metadata[patternKey] {
-                if let flags = value.arrayValue?.compactMap(\.boolValue), flags.count == config.layerCount {
-                    local = flags
-                } else if let pattern = value.intValue, pattern > 0 {
-                    local = (0 ..< config.layerCount).map { $0 % pattern < pattern - 1 }
-                } else {
-                    throw .invalidValue(path: path, key: patternKey, value: value.summary,
-                                        expected: "a positive integer or one flag per layer")
-                }
-            } else {
-                local = (0 ..< config.layerCount).map { $0 % 6 < 5 }
-            }
-            let baseKey = "gemma3.rope.freq_base_swa"
-            var base = 10_000.0
-            if let value = gguf.metadata[baseKey] {
-                guard let number = value.floatValue, number.isFinite, number > 1 else {
-                    throw .invalidValue(path: path, key: baseKey, value: value.summary, expected: "a finite number above 1")
-                }
-                base = Double(number)
-            }
-            config.slidingWindow = SlidingWindow(size: size, localLayers: local, ropeBase: base)
-            let capKey = "gemma3.final_logit_softcapping"
-            if let value = gguf.metadata[capKey] {
-                guard let cap = value.floatValue, cap.isFinite, cap >= 0 else {
-                    throw .invalidValue(path: path, key: capKey, value: value.summary, expected: "a finite number, 0 or more")
-                }
-                config.logitSoftCap = cap > 0 ? cap : nil
-            }
+            let keys = ModelKeys(gguf)
+            let size = try keys.require("gemma3.attention.sliding_window", keys.positiveInteger)
+            let local = try localLayers(keys, layerCount: config.layerCount)
+            let base = try keys.number("gemma3.rope.freq_base_swa", expected: "a finite number above 1") { $0 > 1 } ?? 10_000
+            config.slidingWindow = SlidingWindow(size: size, localLayers: local, ropeBase: Double(base))
+            config.logitSoftCap = try keys.numberOrOff("gemma3.final_logit_softcapping")
         })
+}
+
+/// Gemma-3's `attention.sliding_window_pattern`: one flag per layer, or a period n whose last layer is global.
+private func localLayers(_ keys: ModelKeys, layerCount: Int) throws(ModelError) -> [Bool] {
+    let key = "gemma3.attention.sliding_window_pattern"
+    guard let value = keys.gguf.metadata[key] else { return (0 ..< layerCount).map { $0 % 6 < 5 } }
+    if let flags = value.arrayValue?.compactMap(\.boolValue), flags.count == layerCount { return flags }
+    if let pattern = value.intValue, pattern > 0 { return (0 ..< layerCount).map { $0 % pattern < pattern - 1 } }
+    throw keys.invalid(key, value, expected: "a positive integer or one flag per layer")
 }

@@ -6,19 +6,13 @@ extension Architecture {
     /// position embeddings, Q/K LayerNorms, AWQ activation scales) are rejected, never ignored.
     static let mpt = Architecture(
         name: "mpt", rotaryPairing: .halves,
-        block: BlockOptions(normalization: .layer, normBiases: .optional, fusedQueryKeyValue: true, attentionBiases: .optional,
+        block: BlockOptions(normalization: .layer, normBiases: .optional, fusedQueryKeyValue: .required, attentionBiases: .optional,
                             projectionBiases: .optional, feedForward: .gelu),
         unsupportedTensors: ["position_embd.weight", "attn_q_norm.weight", "attn_k_norm.weight", "ffn.act.scales"],
         readExtraKeys: { gguf, config throws(ModelError) in
             config.ropeDimensions = 0
-            func positive(_ key: String) throws(ModelError) -> Float? {
-                guard let value = gguf.metadata[key] else { return nil }
-                guard let number = value.floatValue, number.isFinite, number >= 0 else {
-                    throw .invalidValue(path: gguf.path, key: key, value: value.summary, expected: "a finite number, 0 or more")
-                }
-                return number > 0 ? number : nil
-            }
-            config.alibiMaxBias = try positive("mpt.attention.max_alibi_bias")
-            config.queryKeyValueClamp = try positive("mpt.attention.clamp_kqv")
+            let keys = ModelKeys(gguf)
+            config.alibiMaxBias = try keys.numberOrOff("mpt.attention.max_alibi_bias")
+            config.queryKeyValueClamp = try keys.numberOrOff("mpt.attention.clamp_kqv")
         })
 }
