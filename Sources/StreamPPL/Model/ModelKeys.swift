@@ -8,9 +8,11 @@ struct ModelKeys {
 
     var path: String { gguf.path }
 
+    /// An integer for which `valid` holds: another type is "expected an integer", an integer out of range `expected`.
     func integer(_ key: String, expected: String = "an integer", valid: (Int) -> Bool = { _ in true }) throws(ModelError) -> Int? {
         guard let value = gguf.metadata[key] else { return nil }
-        guard let integer = value.intValue, valid(integer) else { throw invalid(key, value, expected: expected) }
+        guard let integer = value.intValue else { throw invalid(key, value, expected: "an integer") }
+        guard valid(integer) else { throw invalid(key, value, expected: expected) }
         return integer
     }
 

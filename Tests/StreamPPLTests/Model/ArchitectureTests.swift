@@ -178,7 +178,7 @@ final class ArchitectureTests: XCTestCase {
         quarterRotary.set("falcon.rope.dimension_count", .uint32(2))
         try assertLoadFails(quarterRotary) { .invalidValue(path: $0, key: "falcon.rope.dimension_count", value: "2", expected: "the head size 8") }
         // A mistyped key of an architecture's own is an error naming it, not taken for a missing one or a default.
-        for (architecture, key, value, expected) in [("gemma3", "gemma3.attention.sliding_window", GGUFValue.string("4"), "a positive integer"),
+        for (architecture, key, value, expected) in [("gemma3", "gemma3.attention.sliding_window", GGUFValue.string("4"), "an integer"),
                                                      ("gptneox", "gptneox.use_parallel_residual", .uint8(1), "a boolean"),
                                                      ("mpt", "mpt.attention.max_alibi_bias", .float32(-8), "a finite number, 0 or more")] {
             var mistyped = CLITestCase.removing(key, from: TinyLlama.writer(architecture: architecture))
