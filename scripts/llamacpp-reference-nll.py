@@ -46,6 +46,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_stream import documents, parse_cache  # noqa: E402
+
 PROG = "llamacpp-reference-nll"
 
 
@@ -60,27 +63,6 @@ def parse_args():
                                  "default: a temporary folder under /tmp, removed afterwards)")
     p.add_argument("--out", required=True, help="gzip CSV to write (config,doc,position,token,nll)")
     return p.parse_args()
-
-
-def parse_cache(text):
-    """(sinks, window) for x+y, None for dense."""
-    if text == "dense":
-        return None
-    m = re.fullmatch(r"([0-9]+)\+([0-9]+)", text)
-    if not m or int(m.group(2)) < 1:
-        sys.exit(f"{PROG}: --cache {text!r}: expected dense or x+y (x >= 0, y >= 1)")
-    return int(m.group(1)), int(m.group(2))
-
-
-def documents(path):
-    """Paths of the documents of --data, in stream order (METHOD.md §1)."""
-    if os.path.isdir(path):
-        names = sorted((n for n in os.listdir(path) if n.endswith(".txt") or n.endswith(".txt.gz")),
-                       key=lambda n: n.encode())
-        if not names:
-            sys.exit(f"{PROG}: {path}: no *.txt or *.txt.gz documents")
-        return [os.path.join(path, n) for n in names]
-    return [path]
 
 
 def read_document(path):
@@ -218,7 +200,7 @@ def run_config(stream, doc_tokens, config, cache, max_tokens, rows, snapshots=No
 
 def main():
     args = parse_args()
-    caches = [(c, parse_cache(c)) for c in args.cache]
+    caches = [(c, parse_cache(c, PROG)) for c in args.cache]
     if args.max_tokens < 1 or args.threads < 1:
         sys.exit(f"{PROG}: --max-tokens and --threads must be positive")
     if not os.path.isfile(args.model):
@@ -240,7 +222,7 @@ def main():
     needed = max(args.max_tokens if c is None else min(args.max_tokens, c[0] + c[1] + 1) for _, c in caches)
     stream = Stream(llama_cpp, f32_path, needed + 16, args.threads)
     doc_tokens, predictions = [], 0
-    for path in documents(args.data):
+    for path in documents(args.data, PROG):
         if predictions >= args.max_tokens:
             break
         doc_tokens.append(stream.tokenize(read_document(path)))

@@ -39,6 +39,9 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_stream import documents, parse_cache  # noqa: E402
+
 PROG = "numpy-reference-nll"
 ARCHS = ("llama", "qwen2", "qwen3", "gemma3", "gptneox", "falcon", "mpt")
 
@@ -55,27 +58,6 @@ def parse_args():
     p.add_argument("--max-tokens", type=int, required=True, help="scored predictions per config")
     p.add_argument("--out", required=True, help="gzip CSV to write (config,doc,position,token,nll)")
     return p.parse_args()
-
-
-def parse_cache(text):
-    """(sinks, window) for x+y, None for dense."""
-    if text == "dense":
-        return None
-    m = re.fullmatch(r"([0-9]+)\+([0-9]+)", text)
-    if not m or int(m.group(2)) < 1:
-        sys.exit(f"{PROG}: --cache {text!r}: expected dense or x+y (x >= 0, y >= 1)")
-    return int(m.group(1)), int(m.group(2))
-
-
-def documents(path):
-    """Paths of the documents of --data, in stream order (METHOD.md §1)."""
-    if os.path.isdir(path):
-        names = sorted((n for n in os.listdir(path) if n.endswith(".txt") or n.endswith(".txt.gz")),
-                       key=lambda n: n.encode())
-        if not names:
-            sys.exit(f"{PROG}: {path}: no *.txt or *.txt.gz documents")
-        return [os.path.join(path, n) for n in names]
-    return [path]
 
 
 def read_document(path):
@@ -374,13 +356,13 @@ def open_model(path):
 
 def main():
     args = parse_args()
-    caches = [(c, parse_cache(c)) for c in args.cache]
+    caches = [(c, parse_cache(c, PROG)) for c in args.cache]
     if args.max_tokens < 1:
         sys.exit(f"{PROG}: --max-tokens must be positive")
     model = open_model(args.model)
     tokenizer = Tokenizer(model)
     doc_tokens, predictions = [], 0
-    for path in documents(args.data):
+    for path in documents(args.data, PROG):
         if predictions >= args.max_tokens:
             break
         doc_tokens.append(tokenizer.encode(read_document(path)))
