@@ -24,9 +24,18 @@ query at the rank after the last key: those positions turn the rotary embedding,
 the bias of head h is -slope_h * (query position - key position), with llama.cpp's slopes
 (n = the largest power of two <= heads: 2^(-b(h+1)/n) for h < n, else 2^(-(b/2)(2(h-n)+1)/n),
 b = attention.max_alibi_bias). On gemma3's local layers a key is visible only when query position -
-key position < attention.sliding_window, in those same positions.
+key position < attention.sliding_window, in those same positions. `--positions original` puts
+every key and the query at their stream indices instead.
+
+The policies that evict by attention (METHOD.md §2b) keep their tokens per layer and KV head, in
+stream order, so the positions above still hold: after each step, `h2o:H+R` adds to each kept
+token's score its attention weights of that step summed over the query heads of its KV head, and
+while more than H+R are kept drops, of all but the R newest, the one with the lowest score;
+`tova:N` drops, while more than N are kept, the token with the lowest weight averaged over all
+query heads of the layer. Of equal scores or weights, the later token goes.
 """
 import argparse
+import copy
 import csv
 import gzip
 import io
@@ -54,7 +63,9 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True, help="GGUF file (F32), or .gguf.gz")
     p.add_argument("--data", required=True, help="a folder of *.txt / *.txt.gz documents, or one file")
-    p.add_argument("--cache", action="append", required=True, help="dense or x+y; repeat for several")
+    p.add_argument("--cache", action="append", required=True, help="dense, x+y, h2o:H+R or tova:N; repeat for several")
+    p.add_argument("--positions", choices=("cache", "original"), default="cache",
+                   help="rotary/ALiBi positions: rank in the cache (default) or stream index (METHOD.md §2)")
     p.add_argument("--max-tokens", type=int, required=True, help="scored predictions per config")
     p.add_argument("--out", required=True, help="gzip CSV to write (config,doc,position,token,nll)")
     return p.parse_args()
@@ -230,13 +241,17 @@ def rotate(x, positions, model, base):
 
 
 class Stream:
-    """One stream under one cache: per layer the kept tokens' keys (before rotary) and values."""
+    """One stream under one cache: per layer and KV head, the kept tokens' keys (before rotary), values and stream
+    indices, in stream order, and H2O's scores."""
 
-    def __init__(self, model, cache):
+    def __init__(self, model, cache, original_positions=False):
         self.m = model
         self.cache = cache
-        self.keys = [[] for _ in range(model.layers)]
-        self.values = [[] for _ in range(model.layers)]
+        self.original = original_positions
+        shape = [[[] for _ in range(model.kv_heads)] for _ in range(model.layers)]
+        self.keys, self.values, self.kept, self.scores = (copy.deepcopy(shape) for _ in range(4))
+        self.weights = [None] * model.layers   # this step's attention, (heads, n) per layer
+        self.fed = 0
         self.slopes = model.alibi_slopes() if model.alibi > 0 else None
 
     def norm(self, x, name):
@@ -265,28 +280,64 @@ class Stream:
         if m.has(p + "attn_q_norm.weight"):
             q = rms_norm(q, m.t(p + "attn_q_norm.weight"), m.eps)
             k = rms_norm(k, m.t(p + "attn_k_norm.weight"), m.eps)
-        self.keys[il].append(k)
-        self.values[il].append(v)
-        keys = np.stack(self.keys[il])      # (n, kv_heads, head), kept tokens in stream order
-        values = np.stack(self.values[il])
-        n = len(keys)
-        positions = np.arange(n)            # cache slots: every key at its rank
-        query_pos = n - 1                   # the query at the slot after the last key (its own)
         base = m.base_local if m.local[il] else m.base
-        keys = rotate(keys, positions, m, base)
-        q = rotate(q[None], np.array([query_pos]), m, base)[0]
         group = m.heads // m.kv_heads
         out = np.empty((m.heads, m.head))
-        for h in range(m.heads):
-            kh = h // group
-            scores = keys[:, kh, :] @ q[h] / math.sqrt(m.head)
-            if self.slopes is not None:
-                scores = scores - self.slopes[h] * (query_pos - positions)
-            if m.local[il]:
-                scores = np.where(query_pos - positions < m.window, scores, -np.inf)
-            w = np.exp(scores - scores.max())
-            out[h] = (w / w.sum()) @ values[:, kh, :]
+        weights = np.empty((m.heads, len(self.kept[il][0]) + 1))
+        for kh in range(m.kv_heads):
+            self.keys[il][kh].append(k[kh])
+            self.values[il][kh].append(v[kh])
+            self.kept[il][kh].append(self.fed)
+            self.scores[il][kh].append(0.0)
+            n = len(self.kept[il][kh])
+            # cache slots: every key at its rank, the query at the slot after the last key (its own); or, with
+            # --positions original, every token at its stream index
+            positions = np.array(self.kept[il][kh]) if self.original else np.arange(n)
+            query_pos = self.fed if self.original else n - 1
+            keys = rotate(np.stack(self.keys[il][kh])[:, None, :], positions, m, base)[:, 0, :]   # (n, head)
+            values = np.stack(self.values[il][kh])
+            for h in range(kh * group, (kh + 1) * group):
+                qh = rotate(q[None, h:h + 1], np.array([query_pos]), m, base)[0, 0]
+                scores = keys @ qh / math.sqrt(m.head)
+                if self.slopes is not None:
+                    scores = scores - self.slopes[h] * (query_pos - positions)
+                if m.local[il]:
+                    scores = np.where(query_pos - positions < m.window, scores, -np.inf)
+                w = np.exp(scores - scores.max())
+                w = w / w.sum()
+                out[h] = w @ values
+                weights[h] = w
+        self.weights[il] = weights
         return self.linear(out.reshape(-1), p + "attn_output")
+
+    def evict(self):
+        """METHOD.md §2 and §2b, after each step: which token each layer and KV head drops."""
+        m, cache = self.m, self.cache
+        if cache is None:
+            return
+        group = m.heads // m.kv_heads
+        for il in range(m.layers):
+            n = len(self.kept[il][0])
+            for kh in range(m.kv_heads):
+                scores = self.scores[il][kh]
+                if cache[0] == "h2o":   # scores: attention received, summed over the group's heads and every step
+                    for j, w in enumerate(self.weights[il][kh * group:(kh + 1) * group].sum(axis=0)):
+                        scores[j] += w
+                    if n <= cache[1] + cache[2]:
+                        continue
+                    # the lowest score among all but the `recent` newest; of equal ones the later goes
+                    drop = min(range(n - cache[2]), key=lambda j: (scores[j], -j))
+                elif cache[0] == "tova":   # this step's weights averaged over all heads of the layer
+                    if n <= cache[1]:
+                        continue
+                    mean = self.weights[il].mean(axis=0)
+                    drop = min(range(n), key=lambda j: (mean[j], -j))
+                else:                      # x+y: the oldest token after the sinks
+                    if n <= cache[0] + cache[1]:
+                        continue
+                    drop = cache[0]
+                for lists in (self.keys, self.values, self.kept, self.scores):
+                    del lists[il][kh][drop]
 
     def ffn(self, il, x):
         m, p = self.m, f"blk.{il}."
@@ -317,16 +368,14 @@ class Stream:
                 x = x + self.attention(il, h)
                 x = x + self.ffn(il, self.norm(x, p + "ffn_norm"))
         logits = m.output @ self.norm(x, "output_norm")
-        if self.cache is not None and len(self.keys[0]) > self.cache[0] + self.cache[1]:
-            for il in range(m.layers):
-                del self.keys[il][self.cache[0]]
-                del self.values[il][self.cache[0]]
+        self.evict()
+        self.fed += 1
         top = logits.max()
         return logits - (top + math.log(np.exp(logits - top).sum()))
 
 
-def run_config(model, doc_tokens, config, cache, max_tokens, rows):
-    stream = Stream(model, cache)
+def run_config(model, doc_tokens, config, cache, max_tokens, rows, original_positions):
+    stream = Stream(model, cache, original_positions)
     scored = 0
     for doc, tokens in enumerate(doc_tokens):
         for i in range(len(tokens) - 1):
@@ -356,7 +405,7 @@ def open_model(path):
 
 def main():
     args = parse_args()
-    caches = [(c, parse_cache(c, PROG)) for c in args.cache]
+    caches = [(c, parse_cache(c, PROG, by_attention=True)) for c in args.cache]
     if args.max_tokens < 1:
         sys.exit(f"{PROG}: --max-tokens must be positive")
     model = open_model(args.model)
@@ -370,7 +419,7 @@ def main():
 
     rows = []
     for config, cache in caches:
-        scored = run_config(model, doc_tokens, config, cache, args.max_tokens, rows)
+        scored = run_config(model, doc_tokens, config, cache, args.max_tokens, rows, args.positions == "original")
         mean = sum(r[4] for r in rows[-scored:]) / scored
         print(f"{PROG}: {config}: {scored} predictions, PPL {math.exp(mean):.4f}", file=sys.stderr)
 

@@ -5,14 +5,23 @@ import re
 import sys
 
 
-def parse_cache(text, prog):
-    """(sinks, window) for x+y, None for dense."""
+def parse_cache(text, prog, by_attention=False):
+    """(sinks, window) for x+y, None for dense; with by_attention also ("h2o", heavy, recent) for h2o:H+R and
+    ("tova", capacity) for tova:N (METHOD.md §2b)."""
     if text == "dense":
         return None
     m = re.fullmatch(r"([0-9]+)\+([0-9]+)", text)
-    if not m or int(m.group(2)) < 1:
-        sys.exit(f"{prog}: --cache {text!r}: expected dense or x+y (x >= 0, y >= 1)")
-    return int(m.group(1)), int(m.group(2))
+    if m and int(m.group(2)) >= 1:
+        return int(m.group(1)), int(m.group(2))
+    if by_attention:
+        m = re.fullmatch(r"h2o:([0-9]+)\+([0-9]+)", text)
+        if m and int(m.group(1)) + int(m.group(2)) >= 1:
+            return "h2o", int(m.group(1)), int(m.group(2))
+        m = re.fullmatch(r"tova:([0-9]+)", text)
+        if m and int(m.group(1)) >= 1:
+            return "tova", int(m.group(1))
+        sys.exit(f"{prog}: --cache {text!r}: expected dense, x+y (x >= 0, y >= 1), h2o:H+R (H + R >= 1) or tova:N (N >= 1)")
+    sys.exit(f"{prog}: --cache {text!r}: expected dense or x+y (x >= 0, y >= 1)")
 
 
 def documents(path, prog):

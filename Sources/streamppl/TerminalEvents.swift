@@ -42,6 +42,8 @@ final class TerminalEvents: RunEvents {
         case let .skippedDocuments(config, data, documents):
             let listed = documents.prefix(10).map(String.init).joined(separator: ", ") + (documents.count > 10 ? ", ..." : "")
             write("streamppl: \(config) on \(data): skipped \(documents.count) document(s) too short to score (fewer than 2 tokens): \(listed)\n")
+        case let .tokenByTokenPolicies(configs):
+            write("streamppl: \(configs.joined(separator: ", ")) evict by attention: fed one token per forward pass, as with --exact-token-by-token\n")
         case let .experimentStarted(name, title):
             write("reproduce: \(name): \(title)\n")
         case let .latencyPointMeasured(point):

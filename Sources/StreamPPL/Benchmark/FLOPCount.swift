@@ -40,6 +40,10 @@ public struct FLOPCount: Sendable {
                 total += perFedToken + attention(keys: keys.queryRank + 1)
             }
             return total
+        case .heavyHitters, .tova:
+            // Every head attends to as many tokens as the policy keeps, plus the one being fed.
+            let kept = policy.keptTokens ?? 0
+            return (0 ..< predictions).reduce(Double(predictions) * perScoredToken) { $0 + perFedToken + attention(keys: min($1, kept) + 1) }
         case let .recompute(length, stride):
             var total = Double(predictions) * perScoredToken
             var end = 0

@@ -5,7 +5,7 @@ import Foundation
 /// One process measures one point, so the peak belongs to that point alone.
 public struct LatencyMeasurement: Sendable, Equatable, Codable {
     public enum Mode: String, Sendable, Codable {
-        /// `x+y`: one token per forward pass through a full sinks + window cache.
+        /// `x+y` (and `h2o:H+R`, `tova:N`): one token per forward pass through a full cache.
         case streaming
         /// `recompute:L`: one pass from scratch over the last L tokens per prediction.
         case recompute
@@ -99,8 +99,8 @@ extension LatencyMeasurement {
                 throw .unsupportedConfig(config: config.text, reason: "the paper's re-computation baseline has stride 1; use recompute:\(length)")
             }
             return (.recompute, length)
-        case let .sinkWindow(sinks, window, _):
-            return (.streaming, sinks + window)
+        case .sinkWindow, .heavyHitters, .tova:
+            return (.streaming, config.policy.keptTokens ?? 0)
         }
     }
 }

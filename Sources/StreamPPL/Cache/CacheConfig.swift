@@ -9,6 +9,11 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
         /// Every `stride` fed tokens, one pass from scratch over the last `length` fed tokens scores the
         /// last `stride` predictions.
         case recompute(length: Int, stride: Int)
+        /// H2O (METHOD.md §2b): per layer and KV head, the `recent` most recent tokens and, of the others, the `heavy`
+        /// that have received the most attention.
+        case heavyHitters(heavy: Int, recent: Int)
+        /// TOVA (METHOD.md §2b): per layer, at most `capacity` tokens; each step drops the one its query attends to least.
+        case tova(capacity: Int)
     }
 
     /// The string as typed: it names the config in every output.
@@ -27,6 +32,22 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
         func isDigits(_ part: Substring) -> Bool { !part.isEmpty && part.allSatisfy { $0.isASCII && $0.isNumber } }
         func fail(_ reason: String) -> CacheConfigError { CacheConfigError(text: text, reason: reason) }
         if text == "dense" { return .dense }
+        if text.hasPrefix("h2o:") {
+            let parts = text.dropFirst("h2o:".count).split(separator: "+", omittingEmptySubsequences: false)
+            guard parts.count == 2, isDigits(parts[0]), isDigits(parts[1]), let heavy = Int(parts[0]), let recent = Int(parts[1]) else {
+                throw fail("expected h2o:H+R with H and R whole numbers (H heavy hitters, R recent tokens)")
+            }
+            guard !heavy.addingReportingOverflow(recent).overflow else { throw fail("H + R is more tokens than a 64-bit count holds") }
+            guard heavy + recent >= 1 else { throw fail("h2o:H+R must keep at least one token") }
+            return .heavyHitters(heavy: heavy, recent: recent)
+        }
+        if text.hasPrefix("tova:") {
+            let spec = text.dropFirst("tova:".count)
+            guard isDigits(spec), let capacity = Int(spec), capacity >= 1 else {
+                throw fail("expected tova:N with N a whole number >= 1 (tokens kept per layer)")
+            }
+            return .tova(capacity: capacity)
+        }
         if text.hasPrefix("recompute:") {
             let spec = text.dropFirst("recompute:".count)
             let parts = spec.split(separator: "/", omittingEmptySubsequences: false)
@@ -40,7 +61,7 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
             return .recompute(length: length, stride: stride)
         }
         guard let plus = text.lastIndex(of: "+") else {
-            throw fail("expected dense, x+y, x\"s\"+y, recompute:L or recompute:L/S")
+            throw fail("expected dense, x+y, x\"s\"+y, recompute:L, recompute:L/S, h2o:H+R or tova:N")
         }
         var head = Substring(text[..<plus])
         let tail = text[text.index(after: plus)...]
@@ -96,6 +117,27 @@ public struct CacheConfig: Sendable, Equatable, CustomStringConvertible {
             }
         }
         return result
+    }
+}
+
+extension CacheConfig.Policy {
+    /// Whether the policy decides from each step's attention, which only the token-by-token path computes.
+    public var evictsByAttention: Bool {
+        switch self {
+        case .heavyHitters, .tova: true
+        case .dense, .sinkWindow, .recompute: false
+        }
+    }
+
+    /// The most tokens the cache keeps between two steps once it is full (nil: dense and re-computation, which keep no
+    /// such budget).
+    public var keptTokens: Int? {
+        switch self {
+        case let .sinkWindow(sinks, window, _): sinks + window
+        case let .heavyHitters(heavy, recent): heavy + recent
+        case let .tova(capacity): capacity
+        case .dense, .recompute: nil
+        }
     }
 }
 

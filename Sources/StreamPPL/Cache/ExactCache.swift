@@ -186,6 +186,10 @@ public final class ExactCache: ResumableCache {
         return true
     }
 
+    public func keptStreamIndices(below limit: Int) -> [[[Int]]] {
+        KVCacheSnapshot.keptStreamIndices(below: limit, fedCount: fedCount, sinks: sinks, window: window, shape: shape)
+    }
+
     /// Dense caches never evict: double the ring, unrolled so the oldest slot sits first again.
     private func growRing() {
         let kvWidth = shape.keyValueWidth

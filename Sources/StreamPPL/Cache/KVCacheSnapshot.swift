@@ -5,18 +5,27 @@ import StreamPPLKernels
 public struct KVCacheSnapshot: Sendable, Equatable {
     /// Tokens fed so far.
     public var fedCount: Int
-    /// Stream index of each kept token: the sinks, then the window oldest first.
+    /// Stream index of each kept token: the sinks, then the window oldest first (empty when `keptByHead` is set).
     public var streamIndices: [Int]
-    /// Per layer (kept tokens, kvWidth), keys before rotary embedding.
+    /// Per layer (kept tokens, kvWidth), keys before rotary embedding; by KV head when `keptByHead` is set: each head's
+    /// (kept tokens, headSize) block, head after head.
     public var keys: [[Float]]
-    /// Per layer (kept tokens, kvWidth).
+    /// Per layer, laid out as `keys`.
     public var values: [[Float]]
+    /// For caches whose layers and KV heads keep tokens of their own (h2o, tova; METHOD.md §2b): per layer and KV head
+    /// (layer-major), the stream indices kept, in stream order.
+    public var keptByHead: [[Int]]?
+    /// H2O's accumulated attention of each token in `keptByHead`, laid out alike.
+    public var scores: [[Double]]?
 
-    public init(fedCount: Int, streamIndices: [Int], keys: [[Float]], values: [[Float]]) {
+    public init(fedCount: Int, streamIndices: [Int], keys: [[Float]], values: [[Float]], keptByHead: [[Int]]? = nil,
+                scores: [[Double]]? = nil) {
         self.fedCount = fedCount
         self.streamIndices = streamIndices
         self.keys = keys
         self.values = values
+        self.keptByHead = keptByHead
+        self.scores = scores
     }
 
     /// The stream indices a cache keeps after `fedCount` tokens under `sinks` + `window` (METHOD.md §2's eviction):
@@ -29,7 +38,7 @@ public struct KVCacheSnapshot: Sendable, Equatable {
     /// Whether this snapshot can have come from a cache of `shape` keeping `sinks` + `window` tokens.
     func fits(_ shape: AttentionShape, sinks: Int, window: Int?) -> Bool {
         let rows = streamIndices.count * shape.keyValueWidth
-        return streamIndices == Self.keptIndices(fedCount: fedCount, sinks: sinks, window: window)
+        return keptByHead == nil && scores == nil && streamIndices == Self.keptIndices(fedCount: fedCount, sinks: sinks, window: window)
             && keys.count == shape.layers && values.count == shape.layers
             && keys.allSatisfy { $0.count == rows } && values.allSatisfy { $0.count == rows }
     }
@@ -40,4 +49,16 @@ public protocol ResumableCache: KVCache {
     func snapshot() -> KVCacheSnapshot
     /// Replaces the content with `snapshot`; false when it does not fit this cache's shape and policy.
     func restore(_ snapshot: KVCacheSnapshot) -> Bool
+    /// Per layer, per KV head, the stream indices below `limit` that the cache holds now: which of the stream's first
+    /// tokens a policy keeps (`x+y` its sinks; h2o and tova whatever their scores kept).
+    func keptStreamIndices(below limit: Int) -> [[[Int]]]
+}
+
+extension KVCacheSnapshot {
+    /// `keptStreamIndices(below:)` of a cache keeping `sinks` + `window` (nil: dense) after `fedCount` tokens in every
+    /// layer and head.
+    static func keptStreamIndices(below limit: Int, fedCount: Int, sinks: Int, window: Int?, shape: AttentionShape) -> [[[Int]]] {
+        let early = keptIndices(fedCount: fedCount, sinks: sinks, window: window).filter { $0 < limit }
+        return Array(repeating: Array(repeating: early, count: shape.keyValueHeads), count: shape.layers)
+    }
 }

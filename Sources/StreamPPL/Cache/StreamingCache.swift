@@ -89,6 +89,10 @@ public final class StreamingCache: ResumableCache {
                                values: (0 ..< shape.layers).map { rows(sinkValues[$0], windowValues[$0]) })
     }
 
+    public func keptStreamIndices(below limit: Int) -> [[[Int]]] {
+        KVCacheSnapshot.keptStreamIndices(below: limit, fedCount: fedCount, sinks: sinks, window: window, shape: shape)
+    }
+
     public func restore(_ snapshot: KVCacheSnapshot) -> Bool {
         guard snapshot.fits(shape, sinks: sinks, window: window) else { return false }
         let width = shape.keyValueWidth

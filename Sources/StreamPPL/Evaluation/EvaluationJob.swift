@@ -20,6 +20,11 @@ public final class EvaluationJob {
         /// Documents passed over because they have fewer than the two tokens a prediction needs, in stream order
         /// (nil in files written before they were recorded).
         public var skippedDocuments: [Int]?
+        /// Per layer, per KV head, which of the stream's first `earlyTokenCount` tokens the cache held when the job
+        /// ended: does a policy keep the sinks? (nil for re-computation, stopped jobs and older files.)
+        public var earlyTokensKept: [[[Int]]]?
+
+        public static let earlyTokenCount = 16
 
         /// Whether the first `count` predictions of a stream are all here.
         public func covers(_ count: Int) -> Bool { complete && (predictions >= count || predictions < maxPredictions) }
@@ -95,6 +100,7 @@ public final class EvaluationJob {
         let progress = ProgressReporter(label: progressLabel, total: options.maxPredictions == .max ? nil : options.maxPredictions,
                                         alreadyDone: statistics.count, sink: reportProgress)
         var skipped: [Int] = []
+        var earlyTokensKept: [[[Int]]]?
         let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved?.state, shouldStop: shouldStop,
                                              checkpoint: { makeState in
             let now = Date()
@@ -104,7 +110,7 @@ public final class EvaluationJob {
                               memory: memory, logCRC32: log.checksum).write(to: self.checkpointPath)
             lastCheckpoint = Date()
             checkpointCost = lastCheckpoint.timeIntervalSince(now)
-        }, skipped: { skipped = $0 }) { prediction in
+        }, skipped: { skipped = $0 }, ended: { earlyTokensKept = $0.keptStreamIndices(below: Result.earlyTokenCount) }) { prediction in
             // A NaN or infinite NLL means the model's numbers broke down (its weights or hyper-parameters):
             // no perplexity can be reported.
             guard prediction.nll.isFinite else {
@@ -123,7 +129,7 @@ public final class EvaluationJob {
         let result = Result(predictions: statistics.count, maxPredictions: options.maxPredictions,
                             seconds: priorSeconds + Date().timeIntervalSince(segmentStart),
                             peakResidentBytes: MachineInfo.peakResidentBytes(), memory: memory, complete: !stopped,
-                            skippedDocuments: skipped)
+                            skippedDocuments: skipped, earlyTokensKept: earlyTokensKept)
         if !stopped {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

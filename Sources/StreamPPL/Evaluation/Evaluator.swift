@@ -106,6 +106,7 @@ public final class Evaluator {
         case .dense: (scored, sinks, rows) = (pass, 0, pass)
         case let .sinkWindow(sinkCount, window, _): (scored, sinks, rows) = (pass, sinkCount, sum(window, pass))
         case let .recompute(length, stride): (scored, sinks, rows) = (min(stride, pass), 0, length)
+        case .heavyHitters, .tova: (scored, sinks, rows) = (pass, 0, sum(config.policy.keptTokens ?? 0, pass))
         }
         let activations = ForwardState.activationWidth(model)
         let floats = sum(product(model.layerCount, 2, sum(sinks, rows), model.keyValueSize),   // keys and values
@@ -125,9 +126,10 @@ public final class Evaluator {
         }
     }
 
-    /// Tokens per forward pass: one on the exact path, a whole window when re-computing, else a chunk.
+    /// Tokens per forward pass: one on the exact path and for the policies that evict by attention, a whole window when
+    /// re-computing, else a chunk.
     private static func passTokens(_ config: CacheConfig, _ options: EvaluationOptions) -> Int {
-        if options.exactTokenByToken { return 1 }
+        if options.exactTokenByToken || config.policy.evictsByAttention { return 1 }
         if case let .recompute(length, _) = config.policy { return length }
         return options.chunkSize
     }
@@ -138,13 +140,15 @@ public final class Evaluator {
     /// `checkpoint` is called after every whole pass (and not after the short last one), before `shouldStop`;
     /// the state it is handed is only built when called. Resuming from it continues with the same passes, so
     /// the numbers equal those of a run that never stopped. `skipped` is handed, at the end, the documents passed
-    /// over along the whole stream (resumed part included) for having fewer than two tokens.
+    /// over along the whole stream (resumed part included) for having fewer than two tokens; `ended` the cache as the
+    /// stream or the budget left it (not after a stop, and not for re-computation, which keeps no cache).
     @discardableResult
     public func evaluate(_ config: CacheConfig, dataset: Dataset, options: EvaluationOptions,
                          resumingFrom resumed: EvaluationState? = nil,
                          shouldStop: () -> Bool = { false },
                          checkpoint: (() -> EvaluationState) throws -> Void = { _ in },
                          skipped: ([Int]) -> Void = { _ in },
+                         ended: (ResumableCache) -> Void = { _ in },
                          record: (Prediction) throws -> Void) throws -> Bool {
         try checkMemory(for: config, options: options)
         let shape = AttentionShape(config: model.config)
@@ -164,23 +168,16 @@ public final class Evaluator {
         }
         let stopped: Bool
         switch config.policy {
-        case .dense, .sinkWindow:
-            let (sinks, window): (Int, Int?) = switch config.policy {
-            case let .sinkWindow(sinks, window, _): (sinks, window)
-            default: (0, nil)
-            }
-            let cache: ResumableCache = options.exactTokenByToken
-                ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions,
-                             local: local, alibi: alibi)
-                : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions,
-                                 local: local, alibi: alibi)
+        case .dense, .sinkWindow, .heavyHitters, .tova:
+            let cache = Self.cache(for: config, options: options, shape: shape, rotary: rotary, local: local, alibi: alibi)
             if let resumed {
                 guard let snapshot = resumed.cache, cache.restore(snapshot) else { throw EvaluationError.stateDoesNotFit(config: config.text) }
             }
-            let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : options.chunkSize)
+            let state = ForwardState(config: model.config, capacity: Self.passTokens(config, options))
             state.profile = options.profile
             stopped = try streamThrough(cache: cache, stream: &stream, state: state, shouldStop: shouldStop, checkpoint: checkpoint,
                                         record: record)
+            if !stopped { ended(cache) }
         case let .recompute(length, stride):
             let history = resumed.map { $0.recomputeHistory ?? [] } ?? []
             guard history.count <= length else { throw EvaluationError.stateDoesNotFit(config: config.text) }
@@ -193,6 +190,25 @@ public final class Evaluator {
         if let error = stream.error { throw error }
         skipped(stream.skippedDocuments)
         return stopped
+    }
+
+    /// The cache of a policy that keeps keys from pass to pass: the token-by-token definition, or the chunked path.
+    private static func cache(for config: CacheConfig, options: EvaluationOptions, shape: AttentionShape, rotary: RotaryEmbedding,
+                              local: LocalAttention?, alibi: ALiBi?) -> ResumableCache {
+        let (sinks, window): (Int, Int?)
+        switch config.policy {
+        case let .heavyHitters(heavy, recent):
+            let rule = HeavyHitterEviction(heavy: heavy, recent: recent, shape: shape)
+            return ScoredEvictionCache(shape: shape, rotary: rotary, rule: rule, positions: options.positions, local: local, alibi: alibi)
+        case let .tova(capacity):
+            let rule = TOVAEviction(capacity: capacity, shape: shape)
+            return ScoredEvictionCache(shape: shape, rotary: rotary, rule: rule, positions: options.positions, local: local, alibi: alibi)
+        case let .sinkWindow(sinkCount, windowSize, _): (sinks, window) = (sinkCount, windowSize)
+        case .dense, .recompute: (sinks, window) = (0, nil)
+        }
+        return options.exactTokenByToken
+            ? ExactCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions, local: local, alibi: alibi)
+            : StreamingCache(shape: shape, rotary: rotary, sinks: sinks, window: window, positions: options.positions, local: local, alibi: alibi)
     }
 
     private func streamThrough(cache: ResumableCache, stream: inout TokenStream, state: ForwardState, shouldStop: () -> Bool,

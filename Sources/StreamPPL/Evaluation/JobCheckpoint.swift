@@ -43,13 +43,16 @@ struct JobCheckpoint: Equatable {
         var streamIndices: [Int]?
         /// Floats per layer in each of the key and value blocks.
         var layerFloats: [Int]?
+        var keptByHead: [[Int]]?
+        /// Exact in JSON: Swift writes the shortest text that reads back as the same Double.
+        var scores: [[Double]]?
     }
 
     func write(to path: String) throws(ReportError) {
         let cache = state.cache
         let header = Header(stream: state.stream, logBytes: logBytes, logCRC32: logCRC32, seconds: seconds, memory: memory,
                             recomputeHistory: state.recomputeHistory, fedCount: cache?.fedCount, streamIndices: cache?.streamIndices,
-                            layerFloats: cache?.keys.map(\.count))
+                            layerFloats: cache?.keys.map(\.count), keptByHead: cache?.keptByHead, scores: cache?.scores)
         let json: Data
         do { json = try JSONEncoder().encode(header) } catch { throw ReportError(path: path, reason: "\(error)") }
         // Block by block, never the whole file in memory: a dense cache of 100K tokens is over 4 GB.
@@ -98,7 +101,8 @@ struct JobCheckpoint: Equatable {
                 return layers
             }
             let keys = try block()
-            cache = KVCacheSnapshot(fedCount: fedCount, streamIndices: indices, keys: keys, values: try block())
+            cache = KVCacheSnapshot(fedCount: fedCount, streamIndices: indices, keys: keys, values: try block(),
+                                    keptByHead: header.keptByHead, scores: header.scores)
         }
         let stored = try read(4, checked: false).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
         guard stored == crc else { throw damaged("checksum mismatch") }

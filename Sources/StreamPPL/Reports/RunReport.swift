@@ -71,6 +71,17 @@ public enum RunReport {
         memoryChart.yFromZero = true
         try DurableFile.write(memoryChart.svg, to: path("memory.svg"))
         try DurableFile.write(PerplexityPlot.svg(results: results, labels: labels, title: title), to: path("ppl.svg"))
+        // Whether eviction by attention keeps the first tokens, beside what the other configs keep by rule. A job that
+        // ran past this run's rows (a longer job serving a prefix) ended elsewhere: it has no panel.
+        if jobs.contains(where: { (try? CacheConfig($0.config))?.policy.evictsByAttention == true }) {
+            let panels = zip(zip(jobs, labels), results).compactMap { pair, result -> EarlyTokensPlot.Panel? in
+                let (job, label) = pair
+                guard let kept = job.result.earlyTokensKept, result.statistics.count == job.result.predictions else { return nil }
+                return EarlyTokensPlot.Panel(label: label, kept: kept)
+            }
+            try DurableFile.write(EarlyTokensPlot.csv(panels), to: path("kept.csv"))
+            try DurableFile.write(EarlyTokensPlot.svg(panels, title: title), to: path("kept.svg"))
+        }
         return results
     }
 

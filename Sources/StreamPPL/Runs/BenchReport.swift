@@ -80,7 +80,9 @@ public enum BenchReport {
             events?.notice(.benchRowMeasured(row))
         }
         var bestChunked: [String: ThroughputMeasurement] = [:]
-        for config in configs {
+        // The policies that evict by attention have no chunked path: they are measured token by token only.
+        let chunkedConfigs = configs.filter { !$0.policy.evictsByAttention }
+        for config in chunkedConfigs {
             for passSize in passSizes {
                 let m = try benchmark.measure(config, predictions: tokens, warmup: capacity(config), passSize: passSize)
                 measured("| `\(config.text)` | \(passSize) | \(f1(m.tokensPerSecond)) | \(f1(m.gigaflops)) | \(percent(m.gigaflops / sgemm)) |")
@@ -89,21 +91,29 @@ public enum BenchReport {
         }
         report += ["", "## Token-by-token path (\(exactTokens) predictions, one token per forward pass) vs. the best chunk size", "",
                    "| cache | token-by-token tokens/s | chunked tokens/s (chunk) | speedup |", "|---|---:|---:|---:|"]
+        var tokenByToken: [String: ThroughputMeasurement] = [:]
         for config in configs {
             let exact = try benchmark.measure(config, predictions: exactTokens, warmup: capacity(config), passSize: 1, exact: true)
-            let best = bestChunked[config.text]
-            measured("| `\(config.text)` | \(f1(exact.tokensPerSecond)) | \(f1(best?.tokensPerSecond ?? .nan)) (\(best?.passSize ?? 0)) | "
-                + "\(f1((best?.tokensPerSecond ?? .nan) / exact.tokensPerSecond))x |")
+            tokenByToken[config.text] = exact
+            guard let best = bestChunked[config.text] else {
+                measured("| `\(config.text)` | \(f1(exact.tokensPerSecond)) | none (evicts by attention) | |")
+                continue
+            }
+            measured("| `\(config.text)` | \(f1(exact.tokensPerSecond)) | \(f1(best.tokensPerSecond)) (\(best.passSize)) | "
+                + "\(f1(best.tokensPerSecond / exact.tokensPerSecond))x |")
         }
+        report += evictionByAttentionSection(configs, tokenByToken: tokenByToken)
         report += ["", "## Sliding window with re-computation: one batched pass from scratch over L tokens per prediction", "",
                    "| config | tokens/s | ms per token | useful GFLOP/s |", "|---|---:|---:|---:|"]
         for length in settings.recompute {
             let m = try benchmark.measureRecompute(length: length, repetitions: settings.recomputePasses)
             measured("| `recompute:\(length)` | \(f2(m.tokensPerSecond)) | \(f1(1000 / m.tokensPerSecond)) | \(f1(m.gigaflops)) |")
         }
-        let middle = configs[configs.count / 2]
+        let profiled = chunkedConfigs.isEmpty ? configs : chunkedConfigs
+        let middle = profiled[profiled.count / 2]
         let chunk = bestChunked[middle.text]?.passSize ?? passSizes[0]
-        for (title, exact, count) in [("chunked, chunk \(chunk)", false, tokens), ("token-by-token", true, exactTokens)] {
+        for (title, exact, count) in [("chunked, chunk \(chunk)", false, tokens), ("token-by-token", true, exactTokens)]
+            where exact || !middle.policy.evictsByAttention {
             let profile = ForwardProfile()
             let m = try benchmark.measure(middle, predictions: count, warmup: capacity(middle), passSize: exact ? 1 : chunk, exact: exact, profile: profile)
             report += ["", "## Where the time goes: `\(middle.text)`, \(title), \(count) predictions (\(f1(m.tokensPerSecond)) tokens/s)", "",
@@ -120,10 +130,27 @@ public enum BenchReport {
         return report.joined(separator: "\n")
     }
 
-    /// Predictions before the cache is full (sinks + window); 0 for dense and recompute.
-    private static func capacity(_ config: CacheConfig) -> Int {
-        if case let .sinkWindow(sinks, window, _) = config.policy { sinks + window } else { 0 }
+    /// H2O and TOVA beside the `x+y` config of the same budget measured in this run, if any: what their score bookkeeping
+    /// costs (the token-by-token rows above, side by side).
+    private static func evictionByAttentionSection(_ configs: [CacheConfig], tokenByToken: [String: ThroughputMeasurement]) -> [String] {
+        let pairs = configs.filter(\.policy.evictsByAttention).compactMap { config -> (CacheConfig, CacheConfig)? in
+            guard let same = configs.first(where: { if case .sinkWindow = $0.policy { $0.policy.keptTokens == config.policy.keptTokens } else { false } })
+            else { return nil }
+            return (config, same)
+        }
+        guard !pairs.isEmpty else { return [] }
+        var lines = ["", "## Eviction by attention vs. `x+y` of the same budget, token by token", "",
+                     "| cache | tokens/s | `x+y` | tokens/s | ratio |", "|---|---:|---|---:|---:|"]
+        for (config, window) in pairs {
+            guard let ours = tokenByToken[config.text], let theirs = tokenByToken[window.text] else { continue }
+            lines.append("| `\(config.text)` | \(f1(ours.tokensPerSecond)) | `\(window.text)` | \(f1(theirs.tokensPerSecond)) | "
+                + "\(percent(ours.tokensPerSecond / theirs.tokensPerSecond)) |")
+        }
+        return lines
     }
+
+    /// Predictions before the cache is full; 0 for dense and recompute.
+    private static func capacity(_ config: CacheConfig) -> Int { config.policy.keptTokens ?? 0 }
 
     private static func f1(_ value: Double) -> String { String(format: "%.1f", value) }
     private static func f2(_ value: Double) -> String { String(format: "%.2f", value) }

@@ -12,6 +12,9 @@ public enum RunNotice: Sendable {
     case discardingInterruptedRun(folder: String)
     /// A job passed over documents with fewer than the two tokens a prediction needs (METHOD.md §1); their indices.
     case skippedDocuments(config: String, data: String, documents: [Int])
+    /// These configs evict by attention (h2o, tova), which only the token-by-token path computes: the run feeds them one
+    /// token per forward pass although it was not asked to. Said once per run.
+    case tokenByTokenPolicies(configs: [String])
     /// A reproduction begins an experiment.
     case experimentStarted(name: String, title: String)
     /// A reproduction measured one point of a latency sweep (Figure 10).

@@ -74,6 +74,10 @@ public final class RunExecutor {
         let resumeJobs = try prepareWorkFolder(Plan(settings: settings, modelSHA256: modelSHA256, dataFiles: dataFiles, shard: shard,
                                                     version: StreamPPLVersion.current), resume: resume)
 
+        let tokenByToken = Set(jobs.map(\.config).filter(\.policy.evictsByAttention).map(\.text))
+        if !settings.exactTokenByToken, !tokenByToken.isEmpty {
+            events?.notice(.tokenByTokenPolicies(configs: settings.caches.map(\.text).filter(tokenByToken.contains)))
+        }
         var reports: [JobReport] = []
         var manifestJobs: [RunManifest.Job] = []
         let byData = settings.data.count > 1

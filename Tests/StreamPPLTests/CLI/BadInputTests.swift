@@ -88,7 +88,7 @@ final class BadInputTests: CLITestCase {
     func testRunBadCacheConfig() throws {
         let model = try tinyLlama()
         let data = try goodData()
-        for cache in ["4+", "+8", "-1+5", "recompute:0", "dense+4"] {
+        for cache in ["4+", "+8", "-1+5", "recompute:0", "dense+4", "h2o:0+0", "h2o:8", "tova:0", "tova:-1", "h2o:32+32x"] {
             let out = try outFolder()
             let outcome = try run(["run", "--model", model, "--data", data, "--cache=\(cache)", "--out", out])
             assertOneLineFailure(outcome, mentions: [cache], "--cache \(cache)")

@@ -160,6 +160,34 @@ final class ShardAndResumeCommandTests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/.streamppl"), "a finished run leaves no work folder")
     }
 
+    /// H2O's scores are part of its checkpoint: kill -9 once each policy has checkpointed mid-stream, resume, and the files
+    /// are those of a run never killed. The run says once that these configs go one token per forward pass.
+    func testKillNineThenResumeGivesTheFilesOfAnUninterruptedRunForH2OAndTOVA() throws {
+        let model = try tinyLlama()
+        let data = try keep(TemporaryFiles.directory()) + "/long.txt"
+        try Data(String(repeating: "Heavy hitters and the tokens nobody attends to. ", count: 150).utf8).write(to: URL(fileURLWithPath: data))
+        let common = ["run", "--model", model, "--data", data, "--cache", "h2o:6+10", "--cache", "tova:16", "--checkpoint-interval", "0"]
+        let whole = try outFolder()
+        let outcome = try run(common + ["--out", whole])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        XCTAssertEqual(outcome.stderr.components(separatedBy: "evict by attention").count, 2, "said once: \(outcome.stderr)")
+        let resumed = try outFolder()
+        for job in ["job-000", "job-001"] {
+            let process = try start(common + ["--out", resumed, "--resume"])
+            let checkpoint = resumed + "/.streamppl/\(job)/checkpoint"
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint), "\(job) checkpointed before the kill")
+        }
+        let last = try run(common + ["--out", resumed, "--resume"])
+        XCTAssertEqual(last.status, 0, last.stderr)
+        try assertSameOutputs(whole, resumed, "h2o and tova killed and resumed")
+        XCTAssertEqual(try String(contentsOfFile: whole + "/kept.csv", encoding: .utf8), try String(contentsOfFile: resumed + "/kept.csv", encoding: .utf8),
+                       "the tokens kept at the end are part of the resumed state too")
+    }
+
     /// The bar: kill -9 at three random points of a 20K-token run of the real model, resume each time, and
     /// end with the files of an uninterrupted run (timing fields aside).
     func testKillNineAtRandomPointsThenResumeGivesTheFilesOfAnUninterruptedRun() throws {

@@ -20,6 +20,11 @@ final class CacheConfigTests: XCTestCase {
             ("recompute:1024/64", .recompute(length: 1024, stride: 64)),
             ("recompute:64/64", .recompute(length: 64, stride: 64)),
             ("recompute:1/1", .recompute(length: 1, stride: 1)),
+            ("h2o:32+32", .heavyHitters(heavy: 32, recent: 32)),
+            ("h2o:0+8", .heavyHitters(heavy: 0, recent: 8)),
+            ("h2o:8+0", .heavyHitters(heavy: 8, recent: 0)),
+            ("tova:64", .tova(capacity: 64)),
+            ("tova:1", .tova(capacity: 1)),
         ]
         for (text, policy) in cases {
             do {
@@ -59,6 +64,22 @@ final class CacheConfigTests: XCTestCase {
         ("4 + 8", ["sink count"]),
         ("Dense", ["expected dense"]),
         ("", ["expected dense"]),
+        ("h2o:0+0", ["h2o:H+R", "at least one token"]),
+        ("h2o:8", ["h2o:H+R"]),
+        ("h2o:", ["h2o:H+R"]),
+        ("h2o:+8", ["h2o:H+R"]),
+        ("h2o:8+", ["h2o:H+R"]),
+        ("h2o:-1+8", ["h2o:H+R"]),
+        ("h2o:32+32x", ["h2o:H+R"]),
+        ("h2o:32+32 ", ["h2o:H+R"]),
+        ("h2o:4+4+4", ["h2o:H+R"]),
+        ("tova:0", ["tova:N", ">= 1"]),
+        ("tova:-1", ["tova:N"]),
+        ("tova:", ["tova:N"]),
+        ("tova:64x", ["tova:N"]),
+        ("tova:64 ", ["tova:N"]),
+        ("tova:+64", ["tova:N"]),
+        ("TOVA:64", ["expected dense", "tova:N"]),
     ]
 
     func testInvalidConfigsHaveClearMessages() {

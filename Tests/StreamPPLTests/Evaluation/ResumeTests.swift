@@ -21,6 +21,8 @@ final class ResumeTests: TemporaryFilesTestCase {
     private let cases: [(config: String, exact: Bool)] = [
         ("dense", false), ("2+14", false), ("0+16", false), ("2\"a\"+14", false), ("recompute:16/4", false),
         ("2+14", true), ("2\"a\"+14", true), ("recompute:16/4", true),
+        // One token per pass: stopped after 17 of them, the cache has evicted (and H2O scored) for seven steps.
+        ("h2o:4+6", false), ("tova:10", false),
     ]
 
     func testResumingFromAPassBoundaryGivesTheNumbersOfAnUninterruptedRun() throws {

@@ -171,7 +171,7 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
             ("log-format = 'zip'", 1, "'log-format' must be gz or csv, found \"zip\""),
             ("shard = '3/3'", 1, "'shard' must be K/N with 0 <= K < N, found \"3/3\""),
             ("checkpoint-interval = -1", 1, "'checkpoint-interval' must be a number of seconds, at least 0, found -1"),
-            ("cache = ['dense', '4-8']", 1, "'cache' must be a cache config (expected dense, x+y, x\"s\"+y, recompute:L or recompute:L/S), found \"4-8\""),
+            ("cache = ['dense', '4-8']", 1, "'cache' must be a cache config (expected dense, x+y, x\"s\"+y, recompute:L, recompute:L/S, h2o:H+R or tova:N), found \"4-8\""),
             ("data = 'a'\n\nmax-tokens = 0", 3, "'max-tokens' must be at least 1, found 0"),
             ("repeat = 0", 1, "'repeat' must be at least 1, found 0"),
             ("chunk-size = 0", 1, "'chunk-size' must be at least 1, found 0"),
