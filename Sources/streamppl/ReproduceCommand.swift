@@ -18,12 +18,13 @@ struct ReproduceCommand: ParsableCommand {
         Examples:
           streamppl reproduce --list
           streamppl reproduce table1
+          streamppl reproduce beyond        (experiments/beyond/*.json into results/beyond/*/)
           streamppl reproduce all
         """)
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Argument(help: "Experiment names (files in --experiments without .json), or all.")
+    @Argument(help: "Experiment names (files in --experiments without .json; a subfolder's name runs all of its files), or all.")
     var names: [String] = []
 
     @Option(name: .long, help: "Folder of experiment files.")

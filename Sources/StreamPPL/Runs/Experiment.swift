@@ -88,10 +88,22 @@ public struct Experiment: Sendable {
         }
     }
 
-    /// The experiments in `folder`, by name.
+    /// The experiments in `folder`, by name; those of a subfolder (a group, such as `beyond/256` and `beyond/1024`) are
+    /// named `group/name`.
     public static func names(in folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".json") }
-            .map { String($0.dropLast(5)) }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().flatMap { entry -> [String] in
+            if entry.hasSuffix(".json") { return [String(entry.dropLast(5))] }
+            return group(entry, in: folder) ?? []
+        }
+    }
+
+    /// The experiments of the group `name` (a subfolder of `folder`), or nil when there is no such folder.
+    public static func group(_ name: String, in folder: String) -> [String]? {
+        var isFolder: ObjCBool = false
+        let path = (folder as NSString).appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return nil }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") }
+            .map { name + "/" + $0.dropLast(5) }.sorted()
     }
 
     /// The dataset an attention or latency experiment reads.

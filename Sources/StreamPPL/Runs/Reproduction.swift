@@ -50,10 +50,10 @@ public struct Reproduction {
         self.events = events
     }
 
-    /// The experiments `names` of `folder` (`all`: every one there), longest first: shorter ones then read prefixes
-    /// of the same jobs.
+    /// The experiments `names` of `folder` (`all`: every one there; a group's name: each of its experiments), longest
+    /// first: shorter ones then read prefixes of the same jobs.
     public static func experiments(_ names: [String], in folder: String) throws -> [Experiment] {
-        let wanted = names == ["all"] ? Experiment.names(in: folder) : names
+        let wanted = names == ["all"] ? Experiment.names(in: folder) : names.flatMap { Experiment.group($0, in: folder) ?? [$0] }
         var loaded = try wanted.map { try Experiment.load($0, from: folder) }
         loaded.sort { ($0.stream.maxTokens ?? .max) > ($1.stream.maxTokens ?? .max) }
         return loaded

@@ -113,4 +113,24 @@ final class ReproductionTests: TemporaryFilesTestCase {
             XCTAssertEqual($0 as? ReproductionError, .noSuchExperiment(path: f.experiments + "/nothing.json"))
         }
     }
+
+    /// A subfolder of experiments is a group: its name runs each of them, into a results subfolder of the same name.
+    func testAGroupRunsEachOfItsExperimentsIntoItsOwnFolder() throws {
+        let f = try fixture()
+        try FileManager.default.createDirectory(atPath: f.experiments + "/budgets", withIntermediateDirectories: true)
+        for budget in [8, 16] {
+            try write(#"{"title": "\#(budget)", "kind": "stream", "data": ["\#(f.data)"], "cache": ["2+\#(budget - 2)", "tova:\#(budget)"], "max-tokens": 12}"#,
+                      as: "budgets/\(budget)", in: f.experiments)
+        }
+        try write(#"{"title": "top", "kind": "stream", "data": ["\#(f.data)"], "cache": ["2+8"], "max-tokens": 5}"#, as: "top", in: f.experiments)
+        XCTAssertEqual(Experiment.names(in: f.experiments), ["budgets/16", "budgets/8", "top"])
+        let group = try Reproduction.experiments(["budgets"], in: f.experiments)
+        XCTAssertEqual(Set(group.map(\.name)), ["budgets/8", "budgets/16"])
+        XCTAssertTrue(try Reproduction(model: f.model, results: f.results, tools: Self.noTools).run(group))
+        for budget in [8, 16] {
+            let out = f.results + "/budgets/\(budget)"
+            XCTAssertTrue(try RunManifest.read(from: out + "/run.json").complete)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/kept.svg"), "tova is in the run: which early tokens stay")
+        }
+    }
 }
