@@ -8,7 +8,8 @@ struct RunCommand: ParsableCommand {
         abstract: "Stream datasets through a model under one or more cache configs; write per-token NLLs and summaries.",
         discussion: """
         Cache configs (METHOD.md §2): dense | x+y (x attention sinks + y recent tokens) | 0+y (window) | \
-        x"s"+y (x copies of the one-token string s as sinks) | recompute:L | recompute:L/S.
+        x"s"+y (x copies of the one-token string s as sinks) | recompute:L | recompute:L/S | h2o:H+R | tova:N \
+        (METHOD.md §2b: eviction by attention, always one token per forward pass).
         Each (config, dataset) pair is a job with its own stream. Writes DIR/nll.csv.gz, DIR/summary.csv, DIR/summary.md, \
         DIR/memory.csv, DIR/ppl.svg and DIR/run.json.
 
@@ -16,6 +17,8 @@ struct RunCommand: ParsableCommand {
         (DIR/.streamppl, saved every --checkpoint-interval seconds) and end with the same files as an uninterrupted run.
         --shard K/N runs the jobs whose index is K modulo N (K from 0); `streamppl merge` joins the shards' folders.
         --config FILE reads the same settings from JSON or TOML (keys are the flag names); flags given as well win.
+        --jobs N evaluates N jobs side by side with the cores shared out among them (default: one job per core), \
+        with the same numbers as one at a time.
 
         Exit codes: 0 done; 1 bad input or failure (one line on stderr); 130 interrupted (valid partial outputs, \
         "complete": false in run.json; --resume continues).
@@ -67,6 +70,11 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds between checkpoints, fractions allowed (default: 60; 0: after every forward pass).")
     var checkpointInterval: Double?
 
+    /// Read as text so that `--jobs -1` reaches the settings check (one line) instead of being taken for a flag.
+    @Option(name: .long, parsing: .unconditional,
+            help: "Jobs evaluated side by side, the cores shared out among them (default: one per core, at most the run's jobs).")
+    var jobs: String?
+
     @Flag(name: .long, help: "Print a machine-readable summary as JSON on stdout.")
     var json = false
 
@@ -77,7 +85,7 @@ struct RunCommand: ParsableCommand {
             let settings = request.settings
             Interrupt.install()
             let executor = RunExecutor(settings: settings, shard: request.shard, out: out, checkpointInterval: request.checkpointInterval,
-                                       events: TerminalEvents())
+                                       parallelJobs: request.parallelJobs, events: TerminalEvents())
             let title = "Perplexity along the stream: " + settings.data.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
                 + (settings.repeatCount > 1 ? " (streamed \(settings.repeatCount) times over)" : "")
             let outcome = try executor.execute(resume: request.resume, title: title, shouldStop: { Interrupt.requested })
@@ -115,6 +123,7 @@ struct RunCommand: ParsableCommand {
             "resume": resume ? .bool(true) : nil,
             "shard": shard.map(ConfigurationValue.string),
             "checkpoint-interval": checkpointInterval.map(ConfigurationValue.double),
+            "jobs": jobs.map { Int($0).map(ConfigurationValue.integer) ?? .string($0) },
         ]
         return values.compactMapValues { $0.map { GivenSetting(value: $0, origin: .flag) } }
     }

@@ -45,6 +45,17 @@ public struct ThroughputBenchmark {
                                      seconds: seconds, flops: flops)
     }
 
+    /// `slots` evaluations of `config` side by side (`SideBySide`, the cores shared out among them), each timed as `measure`
+    /// times one (they start together, so their timed stretches overlap): all their predictions over the longest.
+    public func measureSideBySide(_ config: CacheConfig, slots: Int, predictions: Int, warmup: Int = 0, passSize: Int,
+                                  exact: Bool = false) throws -> ThroughputMeasurement {
+        let each = try SideBySide.run(Array(0 ..< slots), slots: slots) { _ in
+            try measure(config, predictions: predictions, warmup: warmup, passSize: passSize, exact: exact)
+        }
+        return ThroughputMeasurement(config: config.text, passSize: exact ? 1 : passSize, predictions: each.reduce(0) { $0 + $1.predictions },
+                                     seconds: each.map(\.seconds).max() ?? 0, flops: each.reduce(0) { $0 + $1.flops })
+    }
+
     /// METHOD.md §2 `recompute:L` at its steady state: one pass from scratch over `length` tokens per prediction
     /// (logits for the last row only), timed over `repetitions` passes.
     public func measureRecompute(length: Int, repetitions: Int, profile: ForwardProfile? = nil) throws -> ThroughputMeasurement {

@@ -282,7 +282,7 @@ public final class Evaluator {
         let start = DispatchTime.now().uptimeNanoseconds
         // Rows are independent: normalize them on all cores.
         nlls.withUnsafeMutableBufferPointer { nlls in
-            DispatchQueue.concurrentPerform(iterations: fed.count) { index in
+            Parallel.perform(fed.count) { index in
                 guard let target = fed[index].target else { return }
                 nlls[index] = LinearAlgebra.negativeLogLikelihood(logits: state.logits.row(logitRow(index)), count: vocabularySize,
                                                                   target: Int(target.token))

@@ -1,4 +1,5 @@
 import Foundation
+import StreamPPLKernels
 
 /// Facts about this process and machine that results are reported with.
 public enum MachineInfo {
@@ -26,6 +27,7 @@ public enum MachineInfo {
             cpu = name.trimmingCharacters(in: .whitespaces)
         }
         let gigabytes = Double(info.physicalMemory) / Double(1 << 30)
-        return "\(cpu), \(info.activeProcessorCount) cores, \(String(format: "%.0f", gigabytes)) GiB, \(info.operatingSystemVersionString)"
+        return "\(cpu), \(info.activeProcessorCount) cores, \(String(format: "%.0f", gigabytes)) GiB, \(info.operatingSystemVersionString), "
+            + "OpenBLAS core \(LinearAlgebra.blasCore)"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StreamPPLKernels
 
 /// What `bench` measures: each cache config at each chunk size, each on the token-by-token path, and batched
 /// re-computation at each window length.
@@ -103,6 +104,9 @@ public enum BenchReport {
                 + "\(f1(best.tokensPerSecond / exact.tokensPerSecond))x |")
         }
         report += evictionByAttentionSection(configs, tokenByToken: tokenByToken)
+        report += try sideBySideSection(benchmark, settings: settings, chunked: chunkedConfigs, bestChunked: bestChunked) {
+            events?.notice(.benchRowMeasured($0))
+        }
         report += ["", "## Sliding window with re-computation: one batched pass from scratch over L tokens per prediction", "",
                    "| config | tokens/s | ms per token | useful GFLOP/s |", "|---|---:|---:|---:|"]
         for length in settings.recompute {
@@ -128,6 +132,27 @@ public enum BenchReport {
         let peak = MachineInfo.peakResidentBytes().map { String(format: "%.0f MB", Double($0) / 1e6) } ?? "unknown"
         report += ["", "Peak resident memory of this whole run: \(peak)", ""]
         return report.joined(separator: "\n")
+    }
+
+    /// Whether independent jobs should share the machine (`run --jobs`): the middle config's jobs one at a time with every
+    /// core, then one job per core side by side, on the chunked path (best chunk) and token by token; total tokens/s.
+    private static func sideBySideSection(_ benchmark: ThroughputBenchmark, settings: BenchSettings, chunked: [CacheConfig],
+                                          bestChunked: [String: ThroughputMeasurement], measured: (String) -> Void) throws -> [String] {
+        let cores = Parallel.cores
+        guard cores > 1, !chunked.isEmpty else { return [] }
+        let config = chunked[chunked.count / 2], chunk = bestChunked[config.text]?.passSize ?? settings.chunkSizes[0]
+        var lines = ["", "## Jobs side by side: `\(config.text)`, \(cores) jobs, one at a time with \(cores) threads or all at once with one thread each", "",
+                     "| path | one at a time: tokens/s | side by side: tokens/s in all | ratio |", "|---|---:|---:|---:|"]
+        for (path, exact, count) in [("chunked, chunk \(chunk)", false, settings.tokens), ("token-by-token", true, settings.exactTokens)] {
+            let alone = try benchmark.measureSideBySide(config, slots: 1, predictions: count, warmup: capacity(config), passSize: exact ? 1 : chunk,
+                                                        exact: exact)
+            let together = try benchmark.measureSideBySide(config, slots: cores, predictions: count, warmup: capacity(config),
+                                                           passSize: exact ? 1 : chunk, exact: exact)
+            let row = "| \(path) | \(f1(alone.tokensPerSecond)) | \(f1(together.tokensPerSecond)) | \(f2(together.tokensPerSecond / alone.tokensPerSecond))x |"
+            measured(row)
+            lines.append(row)
+        }
+        return lines
     }
 
     /// H2O and TOVA beside the `x+y` config of the same budget measured in this run, if any: what their score bookkeeping

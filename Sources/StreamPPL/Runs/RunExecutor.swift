@@ -24,17 +24,20 @@ public final class RunExecutor {
     public let out: String
     public let placement: JobPlacement
     public let checkpointInterval: TimeInterval
+    /// Jobs evaluated side by side, the cores shared out among them (`run --jobs`).
+    public let parallelJobs: Int
     public let command: [String]
     /// Where progress and notices go (the library prints nothing).
     public let events: RunEvents?
 
     public init(settings: RunSettings, shard: Shard? = nil, out: String, placement: JobPlacement = .runFolder,
-                checkpointInterval: TimeInterval = 60, command: [String] = CommandLine.arguments, events: RunEvents? = nil) {
+                checkpointInterval: TimeInterval = 60, parallelJobs: Int = 1, command: [String] = CommandLine.arguments, events: RunEvents? = nil) {
         self.settings = settings
         self.shard = shard
         self.out = out
         self.placement = placement
         self.checkpointInterval = checkpointInterval
+        self.parallelJobs = parallelJobs
         self.command = command
         self.events = events
     }
@@ -78,13 +81,13 @@ public final class RunExecutor {
         if !settings.exactTokenByToken, !tokenByToken.isEmpty {
             events?.notice(.tokenByTokenPolicies(configs: settings.caches.map(\.text).filter(tokenByToken.contains)))
         }
-        var reports: [JobReport] = []
-        var manifestJobs: [RunManifest.Job] = []
         let byData = settings.data.count > 1
-        for job in jobs where !shouldStop() {
+        let events = self.events.map(SerializedEvents.init)
+        let wanted = settings.maxTokens ?? .max
+        /// One job, from its folder's finished result or by evaluating it (continuing its checkpoint when resuming).
+        func run(_ job: RunJob) throws -> JobReport {
             let folder = jobFolder(job, modelSHA256: modelSHA256, dataHashes: filesByData[settings.data.firstIndex(of: job.data) ?? 0].map(\.sha256))
             let evaluation = EvaluationJob(directory: folder, config: job.config)
-            let wanted = settings.maxTokens ?? .max
             let result: EvaluationJob.Result
             if resumeJobs, let finished = try evaluation.finishedResult(), finished.covers(wanted) {
                 result = finished
@@ -93,14 +96,15 @@ public final class RunExecutor {
                 result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
                                             checkpointInterval: checkpointInterval, shouldStop: shouldStop,
                                             progressLabel: job.config.text + (byData ? " on \(job.data)" : ""),
-                                            reportProgress: { [events] in events?.progress($0) })
+                                            reportProgress: { events?.progress($0) })
             }
             if let skipped = result.skippedDocuments, !skipped.isEmpty {
                 events?.notice(.skippedDocuments(config: job.config.text, data: job.data, documents: skipped))
             }
-            reports.append(JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result))
-            manifestJobs.append(RunManifest.Job(config: job.config.text, data: job.data, result: result))
+            return JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result)
         }
+        let reports = try SideBySide.run(jobs, slots: parallelJobs, shouldStop: shouldStop, run)
+        let manifestJobs = reports.map { RunManifest.Job(config: $0.config, data: $0.data, result: $0.result) }
         let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
                                           tokenizer: tokenizer, compressedLog: settings.logFormat == .gz, title: title)
         var manifest = RunManifest(command: command, model: .init(path: settings.model, sha256: modelSHA256), dataFiles: dataFiles,
@@ -206,5 +210,25 @@ struct FolderLock {
     func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+}
+
+/// Hands the events of jobs running side by side to `events` one at a time (a terminal draws one line at a time).
+private final class SerializedEvents: RunEvents {
+    private let events: RunEvents
+    private let lock = NSLock()
+
+    init(_ events: RunEvents) { self.events = events }
+
+    func progress(_ progress: JobProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        events.progress(progress)
+    }
+
+    func notice(_ notice: RunNotice) {
+        lock.lock()
+        defer { lock.unlock() }
+        events.notice(notice)
     }
 }

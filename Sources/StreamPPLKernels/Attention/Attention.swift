@@ -77,7 +77,7 @@ package enum Attention {
         }
         let rowBlocks = rows >= 32 ? 2 : 1
         LinearAlgebra.singleThreadedBLAS
-        DispatchQueue.concurrentPerform(iterations: shape.heads * rowBlocks) { task in
+        Parallel.perform(shape.heads * rowBlocks) { task in
             let head = task / rowBlocks, block = task % rowBlocks
             attendHead(head, rows: rows * block / rowBlocks ..< rows * (block + 1) / rowBlocks, segments, totalRows: rows,
                        shape: shape, output: output)

@@ -16,7 +16,7 @@ package enum LinearAlgebra {
         guard rows > 0 else { return }
         singleThreadedBLAS
         let parts = rows * weight.rows * weight.columns >= 1 << 20 ? Parallel.workers : 1
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        Parallel.perform(parts) { part in
             let first = weight.rows * part / parts, end = weight.rows * (part + 1) / parts
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
                         Int32(rows), Int32(end - first), Int32(weight.columns),
@@ -24,6 +24,10 @@ package enum LinearAlgebra {
                         0, y + first, Int32(weight.rows))
         }
     }
+
+    /// The kernels OpenBLAS picked for this CPU at start-up (a build with DYNAMIC_ARCH; `OPENBLAS_CORETYPE` overrides it).
+    /// An older OpenBLAS falls back to a generic core on a CPU it does not know, several times slower: worth reporting.
+    package static var blasCore: String { String(cString: openblas_get_corename()) }
 
     /// OpenBLAS runs single-threaded; parallelism is ours (see `multiply`).
     package static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
@@ -135,7 +139,3 @@ package enum LinearAlgebra {
     }
 }
 
-/// How many ways work is split: the machine's cores.
-enum Parallel {
-    static let workers = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-}

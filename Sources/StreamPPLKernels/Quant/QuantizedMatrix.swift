@@ -18,7 +18,6 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// the call, so splitting a 20-60 µs SmolLM2 layer matrix (0.1-0.9 M weights) was slower or no faster,
     /// while the 28 M-weight output head ran 1.85x faster. 2²⁰ weights is ~100 µs of single-thread work.
     static let parallelThreshold = 1 << 20
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// `data` holds `rows` rows of `columns / type.blockElements` blocks each. The caller has checked that
     /// (StreamPPL's `QuantizedMatrix(tensor:data:)` does): release builds drop the precondition.
@@ -42,7 +41,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Each result is bit-identical to the single-vector multiply of that vector.
     public func multiply(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
         let work = rows * columns * count
-        multiply(x, count: count, into: y, chunks: work < Self.parallelThreshold ? 1 : 2 * Self.cores)
+        multiply(x, count: count, into: y, chunks: work < Self.parallelThreshold || Parallel.workers == 1 ? 1 : 2 * Parallel.workers)
     }
 
     /// `multiply` with the rows split into `chunks` ranges (1: on the calling thread).
@@ -66,7 +65,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
                 multiplyRows(0 ..< rows, x, count: count, sums: sums, sumStride: sumStride, into: y)
             } else {
                 let rows = rows
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                Parallel.perform(chunks) { chunk in
                     let range = rows * chunk / chunks ..< rows * (chunk + 1) / chunks
                     multiplyRows(range, x, count: count, sums: sums, sumStride: sumStride, into: y)
                 }
@@ -93,12 +92,12 @@ public struct QuantizedMatrix: @unchecked Sendable {
             var jobs: [(matrix: Int, rows: Range<Int>)] = []
             for (index, matrix) in matrices.enumerated() where matrix.rows > 0 {
                 // Pieces in proportion to the matrix's share of the work, about 2 per core in all.
-                let pieces = min(matrix.rows, max(1, (2 * cores * matrix.rows * matrix.columns + work - 1) / work))
+                let pieces = min(matrix.rows, max(1, (2 * Parallel.workers * matrix.rows * matrix.columns + work - 1) / work))
                 for piece in 0 ..< pieces {
                     jobs.append((index, matrix.rows * piece / pieces ..< matrix.rows * (piece + 1) / pieces))
                 }
             }
-            DispatchQueue.concurrentPerform(iterations: jobs.count) { job in
+            Parallel.perform(jobs.count) { job in
                 let (index, range) = jobs[job]
                 let matrix = matrices[index]
                 matrix.multiplyRows(range, x, count: 1, sums: sums, sumStride: matrix.needsBlockSums ? sumCount : 0, into: outputs[index])

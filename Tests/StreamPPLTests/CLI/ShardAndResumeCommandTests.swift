@@ -160,6 +160,23 @@ final class ShardAndResumeCommandTests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/.streamppl"), "a finished run leaves no work folder")
     }
 
+    /// `--jobs 2` runs two jobs at once, one thread each; the real model's products are then split differently (one
+    /// part per thread), yet every number equals that of one job at a time on both cores.
+    func testJobsSideBySideGiveTheFilesOfOneAtATime() throws {
+        let model = try TestPaths.requireModel(TestPaths.smolLM2, fetch: "smollm2")
+        let common = ["run", "--model", model, "--data", TestPaths.repository + "/datasets/pg19-shakespeare", "--cache", "4+60",
+                      "--cache", "dense", "--cache", "h2o:16+16", "--max-tokens", "300"]
+        let oneAtATime = try outFolder(), sideBySide = try outFolder()
+        let first = try run(common + ["--jobs", "1", "--out", oneAtATime])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let second = try run(common + ["--jobs", "2", "--out", sideBySide])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        try assertSameOutputs(oneAtATime, sideBySide, "--jobs 2 against --jobs 1")
+        for bad in ["0", "-1", "two"] {
+            assertOneLineFailure(try run(common + ["--jobs", bad, "--out", try outFolder()]), mentions: ["--jobs"], "--jobs \(bad)")
+        }
+    }
+
     /// H2O's scores are part of its checkpoint: kill -9 once each policy has checkpointed mid-stream, resume, and the files
     /// are those of a run never killed. The run says once that these configs go one token per forward pass.
     func testKillNineThenResumeGivesTheFilesOfAnUninterruptedRunForH2OAndTOVA() throws {
