@@ -78,7 +78,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a machine-readable summary as JSON on stdout.")
     var json = false
 
+    @Flag(name: .long, help: "Run nothing: print the jobs, the predictions of each and their time and memory on this machine, estimated from a few timed passes (--json: as JSON).")
+    var dryRun = false
+
     func run() throws {
+        if dryRun { return try plan() }
         let interrupted: Bool
         do {
             let (request, out) = try resolvedRequest()
@@ -97,13 +101,35 @@ struct RunCommand: ParsableCommand {
         if interrupted { throw ExitCode(130) }
     }
 
+    /// `--dry-run`: the plan of the run, printed; nothing is written.
+    private func plan() throws {
+        do {
+            let request = try resolvedSettings()
+            let plan = try RunPlan.make(settings: request.settings, shard: request.shard, parallelJobs: request.parallelJobs)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(plan), as: UTF8.self))
+            } else {
+                print(plan.markdown, terminator: "")
+            }
+        } catch let error as ExitCode { throw error } catch let error as RunSettingsError where error.origin == .flag {
+            throw fail("--\(error.key) must be \(error.expected), found \(error.found)")
+        } catch { throw fail(error) }
+    }
+
     /// Defaults, then the --config file, then the flags given, all read by the library's one schema.
     private func resolvedRequest() throws -> (RunRequest, out: String) {
+        let request = try resolvedSettings()
+        guard let out = request.out else { throw fail("--out is required (or `out` in the --config file)") }
+        return (request, out)
+    }
+
+    private func resolvedSettings() throws -> RunRequest {
         let file = try config.map { try ConfigurationFile(path: $0, allowedKeys: RunRequest.keys).given } ?? [:]
         let request = try RunRequest.resolve([file, flagSettings])
-        guard let out = request.out else { throw fail("--out is required (or `out` in the --config file)") }
         try ModelLocation.checkExists(request.settings.model)
-        return (request, out)
+        return request
     }
 
     /// The flags given, by their settings keys; absent ones leave the file's value or the default.

@@ -21,6 +21,31 @@ final class RunCommandTests: CLITestCase {
         String(decoding: try Dataset.readBytes(path), as: UTF8.self).split(separator: "\n")
     }
 
+    /// `--dry-run` lists the jobs (of a shard too) with the predictions the run would score, from a few timed passes,
+    /// and writes nothing.
+    func testDryRunPlansTheJobsWithoutRunningThem() throws {
+        let out = try outFolder()
+        let common = ["run", "--model", try tinyLlama(), "--data", try twoBooks(), "--cache", "2+8", "--cache", "dense", "--cache", "tova:12",
+                      "--cache", "recompute:16/4", "--max-tokens", "1000", "--out", out, "--dry-run", "--json"]
+        let outcome = try run(common)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let plan = try JSONDecoder().decode(RunPlan.self, from: Data(outcome.stdout.utf8))
+        XCTAssertEqual(plan.jobs.map(\.config), ["2+8", "dense", "tova:12", "recompute:16/4"])
+        XCTAssertEqual(plan.jobs.map(\.predictions), [1000, 1000, 1000, 1000], "the budget, below the books' 1378 predictions")
+        XCTAssertEqual(plan.jobs.map(\.path), ["chunked", "chunked", "token-by-token", "recompute"])
+        XCTAssertTrue(plan.jobs.allSatisfy { $0.seconds > 0 && $0.peakBytes > 0 })
+        XCTAssertEqual(Set(plan.calibrations.map(\.path)), ["chunked", "token-by-token", "recompute"])
+        XCTAssertGreaterThanOrEqual(plan.wallSeconds, plan.jobs.map(\.seconds).max() ?? 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a dry run writes nothing")
+
+        let shard = try JSONDecoder().decode(RunPlan.self, from: Data(try run(common + ["--shard", "1/2"]).stdout.utf8))
+        XCTAssertEqual(shard.jobs.map(\.index), [1, 3])
+        let withoutBudget = common.filter { $0 != "--max-tokens" && $0 != "1000" }
+        let whole = try JSONDecoder().decode(RunPlan.self, from: Data(try run(withoutBudget).stdout.utf8))
+        XCTAssertEqual(whole.jobs.map(\.predictions), [1378, 1378, 1378, 1378], "the two books whole: 659 + 719 predictions")
+        assertOneLineFailure(try run(common + ["--jobs", "0"]), mentions: ["--jobs"], "--jobs 0 in a dry run")
+    }
+
     func testRunWritesTheLogsSummariesManifestAndPlot() throws {
         let out = try outFolder()
         let outcome = try run(["run", "--model", try tinyLlama(), "--data", try twoBooks(), "--cache", "2+8", "--cache", "dense",
