@@ -44,6 +44,8 @@ final class TerminalEvents: RunEvents {
             write("streamppl: \(config) on \(data): skipped \(documents.count) document(s) too short to score (fewer than 2 tokens): \(listed)\n")
         case let .tokenByTokenPolicies(configs):
             write("streamppl: \(configs.joined(separator: ", ")) evict by attention: fed one token per forward pass, as with --exact-token-by-token\n")
+        case let .resumingJob(job, predictions):
+            write("streamppl: \(job): resuming from its checkpoint after \(predictions) predictions\n")
         case let .experimentStarted(name, title):
             write("reproduce: \(name): \(title)\n")
         case let .latencyPointMeasured(point):

@@ -74,7 +74,7 @@ public final class EvaluationJob {
     /// cache costs under 5% of the time), and when `shouldStop` turns true.
     public func run(evaluator: Evaluator, dataset: Dataset, options: EvaluationOptions, resume: Bool, checkpointInterval: TimeInterval,
                     shouldStop: @escaping () -> Bool, progressLabel: String,
-                    reportProgress: @escaping (JobProgress) -> Void = { _ in }) throws -> Result {
+                    reportProgress: @escaping (JobProgress) -> Void = { _ in }, reportResumed: (Int) -> Void = { _ in }) throws -> Result {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let saved = resume ? try JobCheckpoint.read(from: checkpointPath) : nil
         if !resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
@@ -91,6 +91,7 @@ public final class EvaluationJob {
         if let saved, statistics.count != saved.state.stream.predictions {
             throw damagedLog("holds \(statistics.count) predictions, its checkpoint says \(saved.state.stream.predictions)")
         }
+        if saved != nil { reportResumed(statistics.count) }
 
         var memory = saved?.memory ?? []
         let priorSeconds = saved?.seconds ?? 0

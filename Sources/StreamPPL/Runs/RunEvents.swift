@@ -15,6 +15,8 @@ public enum RunNotice: Sendable {
     /// These configs evict by attention (h2o, tova), which only the token-by-token path computes: the run feeds them one
     /// token per forward pass although it was not asked to. Said once per run.
     case tokenByTokenPolicies(configs: [String])
+    /// A job continues from its checkpoint (`--resume`) after `predictions` predictions.
+    case resumingJob(job: String, predictions: Int)
     /// A reproduction begins an experiment.
     case experimentStarted(name: String, title: String)
     /// A reproduction measured one point of a latency sweep (Figure 10).

@@ -93,10 +93,11 @@ public final class RunExecutor {
                 result = finished
             } else {
                 guard let dataset = datasets[job.data] else { throw ReportError(path: job.data, reason: "not among the datasets read for this run") }
+                let label = job.config.text + (byData ? " on \(job.data)" : "")
                 result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
-                                            checkpointInterval: checkpointInterval, shouldStop: shouldStop,
-                                            progressLabel: job.config.text + (byData ? " on \(job.data)" : ""),
-                                            reportProgress: { events?.progress($0) })
+                                            checkpointInterval: checkpointInterval, shouldStop: shouldStop, progressLabel: label,
+                                            reportProgress: { events?.progress($0) },
+                                            reportResumed: { events?.notice(.resumingJob(job: label, predictions: $0)) })
             }
             if let skipped = result.skippedDocuments, !skipped.isEmpty {
                 events?.notice(.skippedDocuments(config: job.config.text, data: job.data, documents: skipped))
