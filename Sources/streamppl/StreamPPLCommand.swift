@@ -15,7 +15,7 @@ struct StreamPPLCommand: ParsableCommand {
         """,
         version: StreamPPLVersion.current,
         subcommands: [RunCommand.self, TokenizeCommand.self, InspectCommand.self, CompareCommand.self, MergeCommand.self, ReproduceCommand.self,
-                      AttentionCommand.self, LatencyCommand.self, BenchCommand.self])
+                      AttentionCommand.self, LatencyCommand.self, BenchCommand.self, GenerateCommand.self])
 }
 
 /// Prints `problem` as one line on stderr and gives the exit code to throw: how every subcommand

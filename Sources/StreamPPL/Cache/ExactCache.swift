@@ -186,6 +186,8 @@ public final class ExactCache: ResumableCache {
         return true
     }
 
+    public var heldTokens: Int { sinkCount + ringCount }
+
     public func keptStreamIndices(below limit: Int) -> [[[Int]]] {
         KVCacheSnapshot.keptStreamIndices(below: limit, fedCount: fedCount, sinks: sinks, window: window, shape: shape)
     }

@@ -28,17 +28,18 @@ public enum PositionMode: String, Sendable, CaseIterable {
 }
 
 /// Which fed tokens token `index` of the stream attends to under `sinks + window` (METHOD.md §2):
-/// A(i) = { j <= i : j < sinks or j >= i - window }; `window == nil` is dense.
+/// A(i) = { j <= i : j < sinks or j >= i - window }; `window == nil` is dense. `floor` drops the window's tokens below
+/// it as well: the room a conversation makes before a prompt (`StreamingCache.makeRoom`).
 struct VisibleKeys: Equatable {
     let sinkCount: Int       // keys 0..<sinkCount
     let windowStart: Int     // keys windowStart...index (empty when windowStart > index)
     let index: Int
 
-    init(index: Int, sinks: Int, window: Int?) {
+    init(index: Int, sinks: Int, window: Int?, floor: Int = 0) {
         self.index = index
         sinkCount = min(sinks, index + 1)
         let lowest = window.map { index - $0 } ?? 0
-        windowStart = max(sinks, lowest)
+        windowStart = max(sinks, lowest, floor)
     }
 
     var windowCount: Int { max(0, index - windowStart + 1) }

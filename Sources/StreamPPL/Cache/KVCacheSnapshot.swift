@@ -52,6 +52,8 @@ public protocol ResumableCache: KVCache {
     /// Per layer, per KV head, the stream indices below `limit` that the cache holds now: which of the stream's first
     /// tokens a policy keeps (`x+y` its sinks; h2o and tova whatever their scores kept).
     func keptStreamIndices(below limit: Int) -> [[[Int]]]
+    /// Tokens the cache holds between two passes (per layer and KV head: they all hold as many).
+    var heldTokens: Int { get }
 }
 
 extension KVCacheSnapshot {

@@ -129,6 +129,8 @@ final class ScoredEvictionCache: ResumableCache {
                                scores: rule.scores)
     }
 
+    var heldTokens: Int { kept.first?.count ?? 0 }
+
     func keptStreamIndices(below limit: Int) -> [[[Int]]] {
         (0 ..< shape.layers).map { layer in
             kept[layer * shape.keyValueHeads ..< (layer + 1) * shape.keyValueHeads].map { $0.filter { $0 < limit } }

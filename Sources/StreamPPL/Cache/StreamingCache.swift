@@ -19,6 +19,8 @@ public final class StreamingCache: ResumableCache {
     public let positions: PositionMode
     /// Tokens fed so far (stream indices 0..<fedCount).
     public private(set) var fedCount = 0
+    /// The lowest stream index the window may still hold (`makeRoom`); 0 while no room was made.
+    public private(set) var windowFloor = 0
 
     private let shape: AttentionShape
     private let rotary: RotaryEmbedding
@@ -72,10 +74,20 @@ public final class StreamingCache: ResumableCache {
     /// Forgets every token, keeping the allocations (re-computation starts each window from scratch).
     public func reset() {
         fedCount = 0
+        windowFloor = 0
         windowBase = sinks
     }
 
+    /// Evicts the oldest window tokens now so that the next `tokens` fit without another eviction: the sinks and the
+    /// `window - tokens` most recent stay (none when `tokens` is the window or more). What the paper's streaming chat does
+    /// before each prompt, for the prompt and its answer budget; a dense cache makes no room.
+    public func makeRoom(for tokens: Int) {
+        guard let window else { return }
+        windowFloor = max(windowFloor, fedCount - max(0, window - tokens))
+    }
+
     public func snapshot() -> KVCacheSnapshot {
+        precondition(windowFloor == 0, "a cache that made room for a conversation is not checkpointed")
         let width = shape.keyValueWidth
         let kept = KVCacheSnapshot.keptIndices(fedCount: fedCount, sinks: sinks, window: window)
         let sinkRows = min(sinks, fedCount), windowCount = kept.count - sinkRows
@@ -87,6 +99,11 @@ public final class StreamingCache: ResumableCache {
         return KVCacheSnapshot(fedCount: fedCount, streamIndices: kept,
                                keys: (0 ..< shape.layers).map { rows(sinkKeys[$0], windowKeys[$0]) },
                                values: (0 ..< shape.layers).map { rows(sinkValues[$0], windowValues[$0]) })
+    }
+
+    public var heldTokens: Int {
+        let windowStart = max(sinks, window.map { fedCount - $0 } ?? 0, windowFloor)
+        return min(sinks, fedCount) + max(0, fedCount - windowStart)
     }
 
     public func keptStreamIndices(below limit: Int) -> [[[Int]]] {
@@ -117,7 +134,7 @@ public final class StreamingCache: ResumableCache {
     public func prepare(count: Int) {
         passStart = fedCount
         passCount = count
-        visible = (0 ..< count).map { VisibleKeys(index: passStart + $0, sinks: sinks, window: window) }
+        visible = (0 ..< count).map { VisibleKeys(index: passStart + $0, sinks: sinks, window: window, floor: windowFloor) }
         passWindowStart = visible.first?.windowStart ?? sinks
         visibleSinks = visible.map { 0 ..< $0.sinkCount }
         visibleWindow = visible.map { keys in

@@ -26,6 +26,8 @@ public struct Tokenizer: Sendable {
     private let tokenTexts: [String]
     private let tokenTypes: [TokenType]
     private let specialTokenSplitter: SpecialTokenSplitter
+    /// The same with control and unknown tokens matched too: llama.cpp's `parse_special = true`, for chat templates.
+    private let controlTokenSplitter: SpecialTokenSplitter
     /// SentencePiece only: put a space before text at the start and after a special token.
     private let addsSpacePrefix: Bool
 
@@ -122,18 +124,22 @@ public struct Tokenizer: Sendable {
             throw .invalidMetadata(path: path, key: "tokenizer.ggml.add_bos_token",
                                    detail: "is true but tokenizer.ggml.bos_token_id is missing or out of range")
         }
-        specialTokenSplitter = SpecialTokenSplitter(tokens: Self.tokensMatchedInText(texts, tokenTypes))
+        let matched = Self.tokensMatchedInText(texts, tokenTypes), types = tokenTypes
+        specialTokenSplitter = SpecialTokenSplitter(tokens: matched)
+        controlTokenSplitter = SpecialTokenSplitter(tokens: matched
+            + types.indices.filter { [.control, .unknown].contains(types[$0]) }.map { (Int32($0), Array(texts[$0].utf8)) })
     }
 
     // MARK: Encoding
 
-    /// Token ids of `text`: no BOS/EOS, and special tokens' text is not parsed as special.
-    public func encode(_ text: String) -> [Int32] {
+    /// Token ids of `text`: no BOS/EOS; control tokens' text (`<|im_end|>`) is ordinary text unless `parsingControlTokens`
+    /// (a chat template's markers), user-defined tokens are always matched, as llama.cpp does.
+    public func encode(_ text: String, parsingControlTokens: Bool = false) -> [Int32] {
         let utf8 = Array(text.utf8)
         return utf8.withUnsafeBufferPointer { bytes in
             var output: [Int32] = []
             output.reserveCapacity(bytes.count / 3 + 4)
-            let pieces = specialTokenSplitter.split(bytes)
+            let pieces = (parsingControlTokens ? controlTokenSplitter : specialTokenSplitter).split(bytes)
             switch engine {
             case let .bytePair(encoder, preTokenizer):
                 var cache: [ArraySlice<UInt8>: [Int32]] = [:]
@@ -188,6 +194,12 @@ public struct Tokenizer: Sendable {
     }
 
     // MARK: Decoding
+
+    /// The id of the control token written `text` (`<|im_end|>`, `<end_of_turn>`), if the vocabulary has one.
+    public func controlToken(_ text: String) -> Int32? {
+        guard let id = tokens.id(of: Array(text.utf8)), tokenTypes[Int(id)] == .control else { return nil }
+        return id
+    }
 
     /// The vocabulary entry of `id` as stored (byte-level characters or "▁" included); "" when out of range.
     public func tokenText(_ id: Int32) -> String {

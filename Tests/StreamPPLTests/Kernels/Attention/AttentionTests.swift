@@ -1,5 +1,6 @@
 import XCTest
 @testable import StreamPPLKernels
+import StreamPPL
 
 /// The one attention kernel against attention written out from its definition, in Float64: one softmax over
 /// the visible keys of every segment together, each segment scored with its own queries (and biased by its own

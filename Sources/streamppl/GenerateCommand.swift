@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import StreamPPL
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "The paper's streaming chat: prompts answered one after another in one conversation, in constant memory.",
+        discussion: """
+        Prompts come from --prompts FILE (JSON Lines, a "turns" array of strings per line: the MT-Bench question \
+        format; every turn goes into the one conversation) or, without it, from stdin, one prompt per line. Each is \
+        written in the model's chat template (chatml for SmolLM2-Instruct and Qwen2.5, gemma for Gemma-3; --template \
+        none feeds raw text), prefilled in chunks, and answered one token at a time, printed as it comes: greedy by \
+        default, sampled with --temperature/--top-p/--seed. An answer stops at the model's end of turn or after \
+        --max-new-tokens. Before a prompt, an x+y cache evicts its oldest tokens to make room for the prompt and the \
+        answer budget, as the paper's demo does; dense keeps everything and grows.
+
+        --json prints one JSON object per turn on stdout (turn, prompt_ids, generated_ids, text, cache_tokens, stop, \
+        timings) instead of the text; --stats adds a line per turn on stderr. Ctrl-C ends the answer under way and \
+        stops (exit 130).
+
+        Example: streamppl generate --prompts datasets/chat/prompts.jsonl --cache 4+1020 --stats
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "JSON Lines file of prompts (a \"turns\" array per line); default: stdin, a prompt per line.")
+    var prompts: String?
+
+    @Option(name: .long, parsing: .unconditional, help: "Cache config: dense, x+y, 0+y, x\"s\"+y, h2o:H+R or tova:N.")
+    var cache = "4+1020"
+
+    @Option(name: .long, help: "Chat template: auto (the GGUF's, if it is one of the understood ones), chatml, gemma or none.")
+    var template = "auto"
+
+    @Option(name: .long, help: "System message (chatml: default the model template's own; gemma: none). An empty string for none.")
+    var system: String?
+
+    @Option(name: .long, help: "Most tokens per answer.")
+    var maxNewTokens = 256
+
+    @Option(name: .long, parsing: .unconditional, help: "Sampling temperature; 0 (default) is greedy.")
+    var temperature = 0.0
+
+    @Option(name: .long, parsing: .unconditional, help: "Nucleus sampling: the smallest set of likeliest tokens whose probability reaches this, in (0, 1].")
+    var topP = 1.0
+
+    @Option(name: .long, help: "Seed of the sampler.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Tokens per forward pass when prefilling a prompt.")
+    var chunkSize = 256
+
+    @Flag(name: .long, help: "A line per turn on stderr: tokens in the cache, prefill and decode tokens/s, resident memory.")
+    var stats = false
+
+    @Flag(name: .long, help: "One JSON object per turn on stdout instead of the text.")
+    var json = false
+
+    func run() throws {
+        var interrupted = false
+        do {
+            let config = try CacheConfig(cache)
+            let sampler = try Sampler(temperature: temperature, topP: topP, seed: seed)
+            guard maxNewTokens > 0 else { throw fail("--max-new-tokens must be at least 1, found \(maxNewTokens)") }
+            guard chunkSize > 0 else { throw fail("--chunk-size must be at least 1, found \(chunkSize)") }
+            let fromFile = try prompts.map { path throws in try PromptFile.read(path: path) }
+            let gguf = try modelOptions.openModelFile()
+            let chosen: ChatTemplate
+            if template == "auto" {
+                chosen = ChatTemplate.detect(in: gguf)
+            } else {
+                guard let named = ChatTemplate(rawValue: template) else {
+                    throw fail("--template must be auto, \(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")), found \(template)")
+                }
+                chosen = named
+            }
+            let systemMessage = system.map { $0.isEmpty ? nil : $0 } ?? (chosen == .chatml ? ChatTemplate.defaultSystemMessage(in: gguf) : nil)
+            let conversation = try Conversation(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf), config: config,
+                                                template: chosen, system: systemMessage, sampler: sampler, chunkSize: chunkSize)
+            if stats { FileHandle.standardError.write(Data("generate: template \(chosen.rawValue), cache \(config.text)\n".utf8)) }
+            Interrupt.install()
+            var lines = fromFile.map { $0.makeIterator() }
+            // Unbuffered, so that the answer shows as it comes and stays in order with the prompts and stderr.
+            func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            while !Interrupt.requested, let prompt = lines != nil ? lines!.next() : readLine() {
+                if !json { write("> \(prompt)\n\n") }
+                let turn = conversation.respond(to: prompt, maxNewTokens: maxNewTokens, shouldStop: { Interrupt.requested }) { piece in
+                    if !json { write(piece) }
+                }
+                write(json ? String(decoding: try encoder.encode(turn), as: UTF8.self) + "\n" : "\n\n")
+                if stats { FileHandle.standardError.write(Data((Self.statistics(turn) + "\n").utf8)) }
+                interrupted = turn.stop == .interrupted
+            }
+            interrupted = interrupted || Interrupt.requested
+        } catch let error as ExitCode { throw error } catch { throw fail(error) }
+        if interrupted { throw ExitCode(130) }
+    }
+
+    static func statistics(_ turn: Turn) -> String {
+        func rate(_ count: Int, _ seconds: Double) -> String { seconds > 0 ? String(format: "%.1f", Double(count) / seconds) : "-" }
+        return "turn \(turn.turn): \(turn.cacheTokens) tokens in cache, prefill \(rate(turn.promptIDs.count, turn.prefillSeconds)) tok/s "
+            + "(\(turn.promptIDs.count) tokens), decode \(rate(turn.generatedIDs.count, turn.decodeSeconds)) tok/s (\(turn.generatedIDs.count) tokens, "
+            + "\(turn.stop.rawValue)), resident \(turn.residentBytes.map { String(format: "%.0f MB", Double($0) / 1e6) } ?? "unknown")"
+    }
+}
