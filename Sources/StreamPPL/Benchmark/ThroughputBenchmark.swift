@@ -49,7 +49,7 @@ public struct ThroughputBenchmark {
     /// times one (they start together, so their timed stretches overlap): all their predictions over the longest.
     public func measureSideBySide(_ config: CacheConfig, slots: Int, predictions: Int, warmup: Int = 0, passSize: Int,
                                   exact: Bool = false) throws -> ThroughputMeasurement {
-        let each = try SideBySide.run(Array(0 ..< slots), slots: slots) { _ in
+        let each = try SideBySide.run(Array(0 ..< slots), slots: slots) { _, _ in
             try measure(config, predictions: predictions, warmup: warmup, passSize: passSize, exact: exact)
         }
         return ThroughputMeasurement(config: config.text, passSize: exact ? 1 : passSize, predictions: each.reduce(0) { $0 + $1.predictions },

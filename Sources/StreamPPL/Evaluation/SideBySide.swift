@@ -7,10 +7,10 @@ import StreamPPLKernels
 /// gives alone.
 public enum SideBySide {
     /// `body` over `items` with up to `slots` at a time, taken in order; returns the results of those that ran, in
-    /// item order. No item starts once `shouldStop` says so or one has failed; the first failure is thrown once the
-    /// others have stopped.
-    public static func run<Item, Result>(_ items: [Item], slots: Int, shouldStop: () -> Bool = { false },
-                                         _ body: (Item) throws -> Result) throws -> [Result] {
+    /// item order. No item starts once `shouldStop` says so or one has failed, and the `stopped` handed to each body
+    /// turns true then too (a body checks it between passes); the first failure is thrown once the others have stopped.
+    public static func run<Item, Result>(_ items: [Item], slots: Int, shouldStop: @escaping () -> Bool = { false },
+                                         _ body: (Item, _ stopped: @escaping () -> Bool) throws -> Result) throws -> [Result] {
         let slots = max(1, min(slots, items.count))
         let previousWorkers = Parallel.workers
         Parallel.workers = max(1, Parallel.cores / slots)
@@ -19,6 +19,11 @@ public enum SideBySide {
         var results = [Result?](repeating: nil, count: items.count)
         var next = 0
         var failure: Error?
+        let stopped = {
+            lock.lock()
+            defer { lock.unlock() }
+            return failure != nil || shouldStop()
+        }
         /// The next item to run, or nil when there is none to start.
         func take() -> Int? {
             lock.lock()
@@ -30,7 +35,7 @@ public enum SideBySide {
         func work() {
             while let index = take() {
                 do {
-                    let result = try body(items[index])
+                    let result = try body(items[index], stopped)
                     lock.lock()
                     results[index] = result
                     lock.unlock()

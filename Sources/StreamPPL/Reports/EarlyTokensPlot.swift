@@ -37,21 +37,23 @@ public enum EarlyTokensPlot {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static let cell = 9.0, gap = 36.0, margin = 40.0, header = 70.0
+    static let cell = 9.0, gap = 36.0, margin = 40.0, header = 80.0
 
     /// One panel per config side by side: columns the first stream positions, rows the layers (0 on top), a cell's
     /// colour the share of the layer's KV heads holding the token (dark: none, yellow: all).
     public static func svg(_ panels: [Panel], title: String) -> String {
         let layers = panels.map(\.layers).max() ?? 0
         let panelWidth = cell * Double(positions), panelHeight = cell * Double(layers)
-        let width = margin * 2 + Double(panels.count) * (panelWidth + gap)
+        let explanation = "Which of the first \(positions) stream tokens each cache holds at the end, per layer (rows, layer 0 on top): "
+            + "yellow, every KV head of the layer; dark, none."
+        // Wide enough for the panels and for the longest line of text (about 6.5 px a character at 12 px).
+        let width = max(margin * 2 + Double(panels.count) * (panelWidth + gap), margin * 2 + 6.5 * Double(max(explanation.count, title.count)))
         let height = header + panelHeight + 40
         var out = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">",
                    "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-                   "<text x=\"\(f(margin))\" y=\"22\" font-size=\"15\" font-weight=\"bold\">The first tokens each cache holds at the end: "
-                       + "\(SVGLineChart.escape(title))</text>",
-                   "<text x=\"\(f(margin))\" y=\"40\" font-size=\"12\">Which of the first \(positions) stream tokens each cache holds at the "
-                       + "end, per layer (rows, layer 0 on top): yellow, every KV head of the layer; dark, none.</text>"]
+                   "<text x=\"\(f(margin))\" y=\"20\" font-size=\"15\" font-weight=\"bold\">The first tokens each cache holds at the end</text>",
+                   "<text x=\"\(f(margin))\" y=\"37\" font-size=\"12\">\(SVGLineChart.escape(title))</text>",
+                   "<text x=\"\(f(margin))\" y=\"52\" font-size=\"12\">\(explanation)</text>"]
         for (index, panel) in panels.enumerated() {
             let x = margin + Double(index) * (panelWidth + gap)
             out.append("<g class=\"panel\" transform=\"translate(\(f(x)) \(f(header)))\">")

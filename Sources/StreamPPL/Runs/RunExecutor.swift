@@ -84,10 +84,15 @@ public final class RunExecutor {
         let byData = settings.data.count > 1
         let events = self.events.map(SerializedEvents.init)
         let wanted = settings.maxTokens ?? .max
-        /// One job, from its folder's finished result or by evaluating it (continuing its checkpoint when resuming).
-        func run(_ job: RunJob) throws -> JobReport {
+        func evaluationJob(_ job: RunJob) -> EvaluationJob {
             let folder = jobFolder(job, modelSHA256: modelSHA256, dataHashes: filesByData[settings.data.firstIndex(of: job.data) ?? 0].map(\.sha256))
-            let evaluation = EvaluationJob(directory: folder, config: job.config)
+            return EvaluationJob(directory: folder, config: job.config)
+        }
+        // A finished job whose log was damaged since is an error before any job starts, not after the others ran.
+        if resumeJobs { for job in jobs { _ = try evaluationJob(job).finishedResult() } }
+        /// One job, from its folder's finished result or by evaluating it (continuing its checkpoint when resuming).
+        func run(_ job: RunJob, stopped: @escaping () -> Bool) throws -> JobReport {
+            let evaluation = evaluationJob(job)
             let result: EvaluationJob.Result
             if resumeJobs, let finished = try evaluation.finishedResult(), finished.covers(wanted) {
                 result = finished
@@ -95,7 +100,7 @@ public final class RunExecutor {
                 guard let dataset = datasets[job.data] else { throw ReportError(path: job.data, reason: "not among the datasets read for this run") }
                 let label = job.config.text + (byData ? " on \(job.data)" : "")
                 result = try evaluation.run(evaluator: evaluator, dataset: dataset, options: settings.evaluationOptions, resume: resumeJobs,
-                                            checkpointInterval: checkpointInterval, shouldStop: shouldStop, progressLabel: label,
+                                            checkpointInterval: checkpointInterval, shouldStop: stopped, progressLabel: label,
                                             reportProgress: { events?.progress($0) },
                                             reportResumed: { events?.notice(.resumingJob(job: label, predictions: $0)) })
             }

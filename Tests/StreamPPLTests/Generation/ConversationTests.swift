@@ -90,7 +90,7 @@ final class ConversationTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         func read(_ text: String) -> String {
             let path = folder + "/p.jsonl"
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
             do { return try PromptFile.read(path: path).joined(separator: "|") } catch { return "\(error)".replacingOccurrences(of: folder, with: "") }
         }
         XCTAssertEqual(read("{\"turns\": [\"a\", \"b\"]}\n\n{\"id\": 2, \"turns\": [\"c\"]}\n"), "a|b|c")

@@ -128,7 +128,7 @@ final class ConfigurationFileTests: TemporaryFilesTestCase {
     }
 
     func testUnknownKeyNamesTheFileTheKeyAndTheAllowedKeys() throws {
-        let allowed = "cache, checkpoint-interval, chunk-size, data, exact-token-by-token, log-format, max-tokens, model, out, positions, repeat, resume, shard"
+        let allowed = "cache, checkpoint-interval, chunk-size, data, exact-token-by-token, jobs, log-format, max-tokens, model, out, positions, repeat, resume, shard"
         let tomlPath = try write("model = 'm.gguf'\n# comment\nmax_token = 5\n", name: "typo.toml")
         let toml = configurationError(tomlPath) { _ = try ConfigurationFile(path: tomlPath, allowedKeys: runKeys) }
         XCTAssertEqual(toml?.description, "\(tomlPath): line 3: unknown key 'max_token'; allowed keys: \(allowed)")
