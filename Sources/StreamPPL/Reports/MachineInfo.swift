@@ -6,6 +6,14 @@ public enum MachineInfo {
     /// Peak resident set size of this process in bytes (VmHWM), or nil where /proc is missing.
     public static func peakResidentBytes() -> Int? { statusBytes("VmHWM:") }
 
+    /// Makes the peak (VmHWM) start again from the current resident size, so that a job run after another reports its
+    /// own peak (Linux: `5` written to /proc/self/clear_refs; elsewhere nothing happens).
+    public static func resetPeakResidentBytes() {
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
+        defer { try? handle.close() }
+        try? handle.write(contentsOf: Data("5".utf8))
+    }
+
     /// Current resident set size of this process in bytes (VmRSS).
     public static func residentBytes() -> Int? { statusBytes("VmRSS:") }
 

@@ -109,7 +109,11 @@ public final class RunExecutor {
             }
             return JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result)
         }
-        let reports = try SideBySide.run(jobs, slots: parallelJobs, shouldStop: shouldStop, run)
+        // One job at a time, each job's peak memory is its own; side by side it is the process's.
+        let reports = try SideBySide.run(jobs, slots: parallelJobs, shouldStop: shouldStop) { job, stopped in
+            if parallelJobs == 1 { MachineInfo.resetPeakResidentBytes() }
+            return try run(job, stopped: stopped)
+        }
         let manifestJobs = reports.map { RunManifest.Job(config: $0.config, data: $0.data, result: $0.result) }
         let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
                                           tokenizer: tokenizer, compressedLog: settings.logFormat == .gz, title: title)

@@ -14,8 +14,8 @@ public struct RunRequest: Equatable, Sendable {
 
     /// The jobs to run side by side: `jobs` when given, else one per core, at most as many as this run (or shard) has.
     /// One thread per job because a job does not keep two cores busy: on the 2-core machine, two jobs side by side
-    /// gave 1.2x (chunked) and 1.6x (token by token) the tokens/s of one job at a time on both cores (README "Jobs
-    /// side by side", `streamppl bench`).
+    /// gave 1.13x (chunked) and 1.94x (token by token) the tokens/s of one job at a time on both cores (README "Jobs
+    /// side by side", `streamppl bench`, results/beyond/bench.md).
     public var parallelJobs: Int {
         if let jobs { return jobs }
         let count = settings.jobs.filter { shard?.selects($0) ?? true }.count
