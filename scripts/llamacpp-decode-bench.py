@@ -28,7 +28,6 @@ and prints the perplexity, a check that the eviction does what METHOD.md §2 say
 --tokens 1792 it covers the 2048 predictions of Tests/StreamPPLTests/Fixtures/reference/llamacpp/hamlet.s4r252.2048.nll.
 """
 import argparse
-import ctypes
 import math
 import os
 import sys

@@ -38,8 +38,6 @@ import gzip
 import io
 import math
 import os
-import re
-import shutil
 import sys
 import tempfile
 import time
@@ -47,6 +45,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from f32_copy import write_f32_copy  # noqa: E402
 from reference_stream import documents, parse_cache  # noqa: E402
 
 PROG = "llamacpp-reference-nll"
@@ -73,39 +72,6 @@ def read_document(path):
     except UnicodeDecodeError as e:
         sys.exit(f"{PROG}: {path}: not UTF-8 at byte {e.start}")
     return data
-
-
-def write_f32_copy(src, dst):
-    """The GGUF at src (or a gzipped one, .gguf.gz) with every tensor dequantized to F32, all metadata kept."""
-    import gguf
-    if src.endswith(".gz"):
-        # gguf-py memory-maps its input, so a gzipped model is unpacked next to the copy first
-        with gzip.open(src, "rb") as packed, open(dst + ".unpacked", "wb") as plain:
-            shutil.copyfileobj(packed, plain)
-        write_f32_copy(dst + ".unpacked", dst)
-        os.remove(dst + ".unpacked")
-        return
-    reader = gguf.GGUFReader(src)
-    arch = reader.get_field(gguf.Keys.General.ARCHITECTURE).contents()
-    writer = gguf.GGUFWriter(dst + ".partial", arch)
-    for field in reader.fields.values():
-        # GGUF.* are the reader's virtual fields; GGUFWriter writes the architecture itself
-        if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
-            continue
-        value_type = field.types[0]
-        sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
-        value = field.contents()
-        if field.name == gguf.Keys.General.FILE_TYPE:
-            value = int(gguf.LlamaFileType.ALL_F32)
-        writer.add_key_value(field.name, value, value_type, sub_type=sub_type)
-    for tensor in reader.tensors:
-        weights = gguf.quants.dequantize(tensor.data, tensor.tensor_type).astype(np.float32, copy=False)
-        writer.add_tensor(tensor.name, weights)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    os.replace(dst + ".partial", dst)
 
 
 class Stream:

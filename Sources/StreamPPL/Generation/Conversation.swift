@@ -50,9 +50,9 @@ public struct Turn: Sendable, Codable, Equatable {
 
 /// The paper's streaming chat (`run_streaming_llama.py --enable_streaming`): every prompt goes into one conversation
 /// whose cache is kept from turn to turn. Before a prompt, a `x+y` cache makes room for the prompt plus the answer
-/// budget (the sinks and the most recent tokens stay), so the turn itself evicts nothing; h2o and tova evict by their
-/// own rule at every step; dense keeps everything. The prompt is fed in chunks, the answer one token at a time, each
-/// token at its rank in the cache (METHOD.md §2).
+/// budget (the sinks and the most recent tokens stay), so the turn itself evicts nothing unless prompt and budget exceed
+/// the window; h2o and tova evict by their own rule at every step; dense keeps everything. The prompt is fed in chunks,
+/// the answer one token at a time, each token at its rank in the cache (METHOD.md §2).
 public final class Conversation {
     public let model: any LanguageModel
     public let tokenizer: Tokenizer
