@@ -16,10 +16,14 @@ struct GenerateCommand: ParsableCommand {
         answer budget, as the paper's demo does; dense keeps everything and grows.
 
         --json prints one JSON object per turn on stdout (turn, prompt_ids, generated_ids, text, cache_tokens, stop, \
-        timings) instead of the text; --stats adds a line per turn on stderr. Ctrl-C ends the answer under way and \
-        stops (exit 130).
+        timings) instead of the text; --stats adds a line per turn on stderr. --out DIR keeps DIR/CONFIG/turns.csv \
+        and transcript.md and draws memory.svg, speed.svg and repetition.svg over every config in DIR. \
+        --total-tokens N goes through the prompt file as often as it takes to generate N tokens. Ctrl-C ends the \
+        answer under way and stops (exit 130).
 
-        Example: streamppl generate --prompts datasets/chat/prompts.jsonl --cache 4+1020 --stats
+        Examples:
+          streamppl generate --prompts datasets/chat/prompts.jsonl --cache 4+1020 --stats
+          streamppl generate --prompts datasets/chat/prompts.jsonl --cache 4+1020 --total-tokens 100000 --out results/chat
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -57,6 +61,12 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON object per turn on stdout instead of the text.")
     var json = false
 
+    @Option(name: .long, help: "Generate this many tokens in all, going through the prompt file as often as it takes.")
+    var totalTokens: Int?
+
+    @Option(name: .long, help: "Folder for DIR/CONFIG/turns.csv and transcript.md, and charts over every config in DIR.")
+    var out: String?
+
     func run() throws {
         var interrupted = false
         do {
@@ -64,6 +74,7 @@ struct GenerateCommand: ParsableCommand {
             let sampler = try Sampler(temperature: temperature, topP: topP, seed: seed)
             guard maxNewTokens > 0 else { throw fail("--max-new-tokens must be at least 1, found \(maxNewTokens)") }
             guard chunkSize > 0 else { throw fail("--chunk-size must be at least 1, found \(chunkSize)") }
+            if let totalTokens, totalTokens < 1 { throw fail("--total-tokens must be at least 1, found \(totalTokens)") }
             let fromFile = try prompts.map { path throws in try PromptFile.read(path: path) }
             let gguf = try modelOptions.openModelFile()
             let chosen: ChatTemplate
@@ -79,22 +90,39 @@ struct GenerateCommand: ParsableCommand {
             let conversation = try Conversation(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf), config: config,
                                                 template: chosen, system: systemMessage, sampler: sampler, chunkSize: chunkSize)
             if stats { FileHandle.standardError.write(Data("generate: template \(chosen.rawValue), cache \(config.text)\n".utf8)) }
+            var report = try out.map { folder throws in try ChatReport(folder: folder, config: config.text, model: modelOptions.model, template: chosen) }
             Interrupt.install()
-            var lines = fromFile.map { $0.makeIterator() }
+            // With --total-tokens, the prompt file starts over until that many tokens are generated.
+            let passes = totalTokens == nil ? 1 : Int.max
+            var lines = fromFile.map { prompts in (0 ..< passes).lazy.flatMap { _ in prompts }.makeIterator() }
+            var generated = 0, generatedBeforePass = 0
             // Unbuffered, so that the answer shows as it comes and stays in order with the prompts and stderr.
             func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            while !Interrupt.requested, let prompt = lines != nil ? lines!.next() : readLine() {
+            while !Interrupt.requested, generated < totalTokens ?? .max, let prompt = lines != nil ? lines!.next() : readLine() {
                 if !json { write("> \(prompt)\n\n") }
-                let turn = conversation.respond(to: prompt, maxNewTokens: maxNewTokens, shouldStop: { Interrupt.requested }) { piece in
+                let budget = min(maxNewTokens, (totalTokens ?? .max) - generated)
+                let turn = conversation.respond(to: prompt, maxNewTokens: budget, shouldStop: { Interrupt.requested }) { piece in
                     if !json { write(piece) }
                 }
+                generated += turn.generatedIDs.count
                 write(json ? String(decoding: try encoder.encode(turn), as: UTF8.self) + "\n" : "\n\n")
                 if stats { FileHandle.standardError.write(Data((Self.statistics(turn) + "\n").utf8)) }
+                report?.record(turn, prompt: prompt)
+                // Rewritten every 10 turns (the transcript grows to megabytes), so a killed run keeps nearly all of it.
+                if let report, turn.turn % 10 == 0 { try report.write(status: "incomplete: stopped after turn \(turn.turn)") }
                 interrupted = turn.stop == .interrupted
+                if let count = fromFile?.count, turn.turn % count == 0 {
+                    guard generated > generatedBeforePass else { throw fail("--total-tokens: a whole pass over \(prompts ?? "") generated no token") }
+                    generatedBeforePass = generated
+                }
             }
             interrupted = interrupted || Interrupt.requested
+            if let report, let out {
+                try report.write(status: interrupted ? "incomplete: interrupted after turn \(report.rows.count)" : "complete")
+                try ChatReport.plots(in: out)
+            }
         } catch let error as ExitCode { throw error } catch { throw fail(error) }
         if interrupted { throw ExitCode(130) }
     }

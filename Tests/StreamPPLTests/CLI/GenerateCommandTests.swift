@@ -22,6 +22,29 @@ final class GenerateCommandTests: CLITestCase {
         XCTAssertEqual(outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("turn ") }.count, 3, "--stats: a line per turn")
     }
 
+    /// --total-tokens goes through the file again until the count is reached, the last answer cut to fit; --out keeps
+    /// each config's turns and draws every config of the folder.
+    func testTotalTokensAndOutFolder() throws {
+        let file = try prompts("{\"turns\": [\"one\", \"two\"]}\n"), out = try keep(TemporaryFiles.directory())
+        for (cache, total) in [("2+30", 12), ("dense", 7)] {
+            let outcome = try run(["generate", "--model", try tinyLlama(), "--prompts", file, "--cache", cache, "--template", "none",
+                                   "--max-new-tokens", "5", "--total-tokens", String(total), "--out", out, "--json"])
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+            let turns = try outcome.stdout.split(separator: "\n").map { try JSONDecoder().decode(Turn.self, from: Data($0.utf8)) }
+            XCTAssertEqual(turns.map(\.generatedIDs.count), total == 12 ? [5, 5, 2] : [5, 2], cache)
+        }
+        let rows = try ChatReport.readRows(out + "/2+30/turns.csv")
+        XCTAssertEqual(rows.map(\.turn), [1, 2, 3])
+        XCTAssertEqual(rows.map(\.generatedTotal), [5, 10, 12])
+        XCTAssertEqual(rows.map(\.stop), ["max-new-tokens", "max-new-tokens", "max-new-tokens"])
+        XCTAssertEqual(try String(contentsOfFile: out + "/2+30/status.txt", encoding: .utf8), "complete\n")
+        let transcript = try String(contentsOfFile: out + "/2+30/transcript.md", encoding: .utf8)
+        XCTAssertEqual(transcript.components(separatedBy: "\n> one\n").count, 3, "the first prompt again in turn 3")
+        let memory = try String(contentsOfFile: out + "/memory.svg", encoding: .utf8)
+        XCTAssertTrue(memory.contains(">2+30<") && memory.contains(">dense<"), "both configs of the folder are drawn")
+        for chart in ["speed.svg", "repetition.svg"] { XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + chart), chart) }
+    }
+
     func testBadPromptsAndSettingsAreOneLineErrors() throws {
         let model = try tinyLlama(), good = try prompts("{\"turns\": [\"one\"]}\n")
         let cases: [([String], [String])] = [
@@ -36,6 +59,7 @@ final class GenerateCommandTests: CLITestCase {
             (["--prompts", good, "--template", "llama2"], ["--template", "llama2"]),
             (["--prompts", good, "--template", "chatml"], ["<|im_end|>", "--template none"]),
             (["--prompts", good, "--max-new-tokens", "0"], ["--max-new-tokens"]),
+            (["--prompts", good, "--total-tokens", "0"], ["--total-tokens", "at least 1"]),
             (["--prompts", "/nonexistent/p.jsonl"], ["/nonexistent/p.jsonl"]),
         ]
         for (arguments, mentions) in cases {
