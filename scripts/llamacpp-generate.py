@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from f32_copy import write_f32_copy  # noqa: E402
+from llamacpp_context import OneTokenContext  # noqa: E402
 from reference_stream import parse_cache  # noqa: E402
 
 PROG = "llamacpp-generate"
@@ -84,55 +85,24 @@ class ChatTemplate:
         return self.template.render(messages=messages, add_generation_prompt=True, bos_token="", eos_token="")
 
 
-class Conversation:
+class Conversation(OneTokenContext):
     """One llama.cpp context holding a whole conversation, fed one token per llama_decode."""
 
     def __init__(self, llama_cpp, model_path, threads, cache, max_new_tokens):
-        self.lib = llama_cpp
-        kv = llama_cpp.GGML_TYPE_F32
-        self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
-                                   n_batch=1, n_ubatch=1, logits_all=False, flash_attn=False, type_k=kv, type_v=kv,
-                                   swa_full=True, verbose=False)
-        self.ctx = self.llm.ctx
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
-        vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
-        self.n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
-        self.vocab = vocab
-        self.batch = llama_cpp.llama_batch_init(1, 0, 1)
-        self.batch.n_tokens = 1
-        self.batch.n_seq_id[0] = 1
-        self.batch.seq_id[0][0] = 0
-        self.batch.logits[0] = 1
+        super().__init__(llama_cpp, model_path, 4096, threads, PROG)
         self.cache = cache
         self.max_new_tokens = max_new_tokens
-        self.cached = 0
-
-    def remove_oldest_non_sink(self):
-        sinks = self.cache[0]
-        if not self.lib.llama_memory_seq_rm(self.memory, 0, sinks, sinks + 1):
-            sys.exit(f"{PROG}: llama_memory_seq_rm failed")
-        self.lib.llama_memory_seq_add(self.memory, 0, sinks + 1, -1, -1)
-        self.cached -= 1
 
     def make_room(self, tokens):
         if self.cache is None:
             return
         sinks, window = self.cache
         while self.cached - min(sinks, self.cached) > max(0, window - tokens):
-            self.remove_oldest_non_sink()
+            self.remove_oldest_non_sink(sinks)
 
     def feed(self, token):
-        self.batch.token[0] = token
-        self.batch.pos[0] = self.cached
-        rc = self.lib.llama_decode(self.ctx, self.batch)
-        if rc != 0:
-            sys.exit(f"{PROG}: llama_decode returned {rc} with {self.cached} entries cached")
-        self.cached += 1
-        logits = self.lib.llama_get_logits_ith(self.ctx, 0)
-        row = np.ctypeslib.as_array(logits, shape=(self.n_vocab,)).copy()
-        while self.cache is not None and self.cached > self.cache[0] + self.cache[1]:
-            self.remove_oldest_non_sink()
+        row = self.decode(token).copy()
+        self.evict(self.cache)
         return row
 
     def respond(self, text, first):

@@ -46,6 +46,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from f32_copy import write_f32_copy  # noqa: E402
+from llamacpp_context import OneTokenContext  # noqa: E402
 from reference_stream import documents, parse_cache  # noqa: E402
 
 PROG = "llamacpp-reference-nll"
@@ -74,26 +75,8 @@ def read_document(path):
     return data
 
 
-class Stream:
-    """One llama.cpp context fed one token per llama_decode, with the S+W eviction of METHOD.md §2."""
-
-    def __init__(self, llama_cpp, model_path, n_ctx, threads):
-        self.lib = llama_cpp
-        kv = llama_cpp.GGML_TYPE_F32
-        self.llm = llama_cpp.Llama(model_path=model_path, n_ctx=n_ctx, n_threads=threads,
-                                   n_threads_batch=threads, n_batch=1, n_ubatch=1, logits_all=False,
-                                   flash_attn=False, type_k=kv, type_v=kv, swa_full=True, verbose=False)
-        self.ctx = self.llm.ctx
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
-        vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
-        self.n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
-        self.batch = llama_cpp.llama_batch_init(1, 0, 1)
-        self.batch.n_tokens = 1
-        self.batch.n_seq_id[0] = 1
-        self.batch.seq_id[0][0] = 0
-        self.batch.logits[0] = 1
-        self.cached = 0
+class Stream(OneTokenContext):
+    """A document stream scored one token per llama_decode, with the S+W eviction of METHOD.md §2."""
 
     def tokenize(self, text):
         return self.llm.tokenize(text, add_bos=self.add_bos, special=False)
@@ -104,26 +87,10 @@ class Stream:
 
     def feed(self, token, cache):
         """Log-softmax (float64) of the prediction after feeding token, then evict per cache."""
-        self.batch.token[0] = token
-        self.batch.pos[0] = self.cached  # the next slot
-        rc = self.lib.llama_decode(self.ctx, self.batch)
-        if rc != 0:
-            sys.exit(f"{PROG}: llama_decode returned {rc} with {self.cached} entries cached")
-        self.cached += 1
-        logits = self.lib.llama_get_logits_ith(self.ctx, 0)
-        row = np.ctypeslib.as_array(logits, shape=(self.n_vocab,)).astype(np.float64)
+        row = self.decode(token).astype(np.float64)
         self.evict(cache)
         top = row.max()
         return row - (top + math.log(np.exp(row - top).sum()))
-
-    def evict(self, cache):
-        """While the cache holds more than x+y entries, remove the one at slot x and move the later ones down."""
-        while cache is not None and self.cached > cache[0] + cache[1]:
-            sinks = cache[0]
-            if not self.lib.llama_memory_seq_rm(self.memory, 0, sinks, sinks + 1):
-                sys.exit(f"{PROG}: llama_memory_seq_rm failed")
-            self.lib.llama_memory_seq_add(self.memory, 0, sinks + 1, -1, -1)
-            self.cached -= 1
 
     def save(self, scored, resume_at):
         """The cache after `scored` predictions, to continue from at (doc, token index)."""
@@ -186,7 +153,7 @@ def main():
 
     # the cache never holds more than the fed tokens, nor more than x+y+1 entries
     needed = max(args.max_tokens if c is None else min(args.max_tokens, c[0] + c[1] + 1) for _, c in caches)
-    stream = Stream(llama_cpp, f32_path, needed + 16, args.threads)
+    stream = Stream(llama_cpp, f32_path, needed + 16, args.threads, PROG)
     doc_tokens, predictions = [], 0
     for path in documents(args.data, PROG):
         if predictions >= args.max_tokens:

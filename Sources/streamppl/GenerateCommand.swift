@@ -128,9 +128,9 @@ struct GenerateCommand: ParsableCommand {
     }
 
     static func statistics(_ turn: Turn) -> String {
-        func rate(_ count: Int, _ seconds: Double) -> String { seconds > 0 ? String(format: "%.1f", Double(count) / seconds) : "-" }
-        return "turn \(turn.turn): \(turn.cacheTokens) tokens in cache, prefill \(rate(turn.promptIDs.count, turn.prefillSeconds)) tok/s "
-            + "(\(turn.promptIDs.count) tokens), decode \(rate(turn.generatedIDs.count, turn.decodeSeconds)) tok/s (\(turn.generatedIDs.count) tokens, "
+        func rate(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+        return "turn \(turn.turn): \(turn.cacheTokens) tokens in cache, prefill \(rate(turn.prefillTokensPerSecond)) tok/s "
+            + "(\(turn.promptIDs.count) tokens), decode \(rate(turn.decodeTokensPerSecond)) tok/s (\(turn.generatedIDs.count) tokens, "
             + "\(turn.stop.rawValue)), resident \(turn.residentBytes.map { String(format: "%.0f MB", Double($0) / 1e6) } ?? "unknown")"
     }
 }

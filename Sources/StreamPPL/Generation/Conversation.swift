@@ -41,6 +41,10 @@ public struct Turn: Sendable, Codable, Equatable {
     public var decodeSeconds: Double
     public var residentBytes: Int?
 
+    /// Tokens/s of the prompt's prefill and of the answer's decoding; nil when nothing was timed.
+    public var prefillTokensPerSecond: Double? { prefillSeconds > 0 ? Double(promptIDs.count) / prefillSeconds : nil }
+    public var decodeTokensPerSecond: Double? { decodeSeconds > 0 ? Double(generatedIDs.count) / decodeSeconds : nil }
+
     enum CodingKeys: String, CodingKey {
         case turn, text, stop
         case promptIDs = "prompt_ids", generatedIDs = "generated_ids", cacheTokens = "cache_tokens"

@@ -57,12 +57,10 @@ public struct ChatReport {
     }
 
     public mutating func record(_ turn: Turn, prompt: String) {
-        func rate(_ count: Int, _ seconds: Double) -> Double? { seconds > 0 ? Double(count) / seconds : nil }
         rows.append(Row(turn: turn.turn, promptTokens: turn.promptIDs.count, generatedTokens: turn.generatedIDs.count,
                         generatedTotal: (rows.last?.generatedTotal ?? 0) + turn.generatedIDs.count, stop: turn.stop.rawValue,
                         cacheTokens: turn.cacheTokens, residentMegabytes: turn.residentBytes.map { Double($0) / 1e6 },
-                        prefillTokensPerSecond: rate(turn.promptIDs.count, turn.prefillSeconds),
-                        decodeTokensPerSecond: rate(turn.generatedIDs.count, turn.decodeSeconds),
+                        prefillTokensPerSecond: turn.prefillTokensPerSecond, decodeTokensPerSecond: turn.decodeTokensPerSecond,
                         repeatedFourGrams: Self.repeatedFourGrams(turn.generatedIDs)))
         transcript += "\n## Turn \(turn.turn) (\(turn.generatedIDs.count) tokens, \(turn.stop.rawValue); "
             + "\((rows.last?.generatedTotal ?? 0)) generated so far, \(turn.cacheTokens) in the cache)\n\n"
@@ -90,14 +88,12 @@ public struct ChatReport {
 
     /// The rows of a `turns.csv` this report wrote.
     static func readRows(_ path: String) throws(ReportError) -> [Row] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ReportError(path: path, reason: "cannot read the file") }
-        let lines = text.split(separator: "\n")
-        guard lines.first.map(String.init) == Row.header else { throw ReportError(path: path, reason: "not a turns.csv of `generate --out`") }
-        return try lines.dropFirst().enumerated().map { (index, line) throws(ReportError) in
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 10, let turn = Int(fields[0]), let prompt = Int(fields[1]), let generated = Int(fields[2]),
-                  let total = Int(fields[3]), let cache = Int(fields[5]), let repeated = Double(fields[9]) else {
-                throw ReportError(path: path, reason: "line \(index + 2): not a row of turns.csv")
+        let table = try CSVTable(contentsOfFile: path)
+        guard table.header.joined(separator: ",") == Row.header else { throw ReportError(path: path, reason: "not a turns.csv of `generate --out`") }
+        return try zip(table.rows, table.rowLines).map { (fields, line) throws(ReportError) in
+            guard let turn = Int(fields[0]), let prompt = Int(fields[1]), let generated = Int(fields[2]), let total = Int(fields[3]),
+                  let cache = Int(fields[5]), let repeated = Double(fields[9]) else {
+                throw ReportError(path: path, reason: "line \(line): not a row of turns.csv")
             }
             return Row(turn: turn, promptTokens: prompt, generatedTokens: generated, generatedTotal: total, stop: fields[4], cacheTokens: cache,
                        residentMegabytes: Double(fields[6]), prefillTokensPerSecond: Double(fields[7]), decodeTokensPerSecond: Double(fields[8]),

@@ -88,13 +88,14 @@ public final class RunExecutor {
             let folder = jobFolder(job, modelSHA256: modelSHA256, dataHashes: filesByData[settings.data.firstIndex(of: job.data) ?? 0].map(\.sha256))
             return EvaluationJob(directory: folder, config: job.config)
         }
-        // A finished job whose log was damaged since is an error before any job starts, not after the others ran.
-        if resumeJobs { for job in jobs { _ = try evaluationJob(job).finishedResult() } }
+        // Read (and their logs checked) once, before any job starts: a finished job whose log was damaged since is an
+        // error now, not after the others ran.
+        let finishedResults = try jobs.map { job throws in resumeJobs ? try evaluationJob(job).finishedResult() : nil }
         /// One job, from its folder's finished result or by evaluating it (continuing its checkpoint when resuming).
-        func run(_ job: RunJob, stopped: @escaping () -> Bool) throws -> JobReport {
-            let evaluation = evaluationJob(job)
+        func run(_ index: Int, stopped: @escaping () -> Bool) throws -> JobReport {
+            let job = jobs[index], evaluation = evaluationJob(job)
             let result: EvaluationJob.Result
-            if resumeJobs, let finished = try evaluation.finishedResult(), finished.covers(wanted) {
+            if let finished = finishedResults[index], finished.covers(wanted) {
                 result = finished
             } else {
                 guard let dataset = datasets[job.data] else { throw ReportError(path: job.data, reason: "not among the datasets read for this run") }
@@ -110,9 +111,9 @@ public final class RunExecutor {
             return JobReport(config: job.config.text, data: job.data, logPath: evaluation.logPath, rowLimit: wanted, result: result)
         }
         // One job at a time, each job's peak memory is its own; side by side it is the process's.
-        let reports = try SideBySide.run(jobs, slots: parallelJobs, shouldStop: shouldStop) { job, stopped in
+        let reports = try SideBySide.run(Array(jobs.indices), slots: parallelJobs, shouldStop: shouldStop) { index, stopped in
             if parallelJobs == 1 { MachineInfo.resetPeakResidentBytes() }
-            return try run(job, stopped: stopped)
+            return try run(index, stopped: stopped)
         }
         let manifestJobs = reports.map { RunManifest.Job(config: $0.config, data: $0.data, result: $0.result) }
         let results = try RunReport.write(reports, to: out, byData: byData, model: settings.model, modelSHA256: modelSHA256,
