@@ -69,8 +69,9 @@ public final class EvaluationJob {
     private static func hex(_ crc: UInt32) -> String { String(format: "%08x", crc) }
 
     /// Gives the pages of freed memory back to the system. glibc keeps freed blocks of a few hundred KB (a checkpoint's
-    /// layers, read or written) in its heap for reuse, and a resumed job held ~80 MB more than one that never stopped
-    /// (SmolLM2 at 4+1020: 919 against 839 MB) until this was called after a checkpoint is restored or written.
+    /// layers, read or written) in its heap for reuse: a resumed job held ~80 MB more than one that never stopped
+    /// (SmolLM2 at 4+1020: 919 against 839 MB). Called after a checkpoint is restored (its snapshot is freed once the
+    /// cache holds it) and after one is written, a resumed job holds 827 MB against 835.
     private static func returnFreedMemory() { _ = mallocTrim?(0) }
 
     /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module leaves out malloc.h, other C libraries lack it.
@@ -86,7 +87,7 @@ public final class EvaluationJob {
                     shouldStop: @escaping () -> Bool, progressLabel: String,
                     reportProgress: @escaping (JobProgress) -> Void = { _ in }, reportResumed: (Int) -> Void = { _ in }) throws -> Result {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let saved = resume ? try JobCheckpoint.read(from: checkpointPath) : nil
+        var saved = resume ? try JobCheckpoint.read(from: checkpointPath) : nil
         if !resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
         try? FileManager.default.removeItem(atPath: resultPath)
         if saved != nil, !FileManager.default.fileExists(atPath: logPath) { throw damagedLog("is missing, but its checkpoint is there") }
@@ -113,8 +114,8 @@ public final class EvaluationJob {
         var skipped: [Int] = []
         var earlyTokensKept: [[[Int]]]?
         var restoredBlocksFreed = saved != nil
-        let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved?.state, shouldStop: shouldStop,
-                                             checkpoint: { makeState in
+        let stopped = try evaluator.evaluate(config, dataset: dataset, options: options, resumingFrom: saved.take()?.state,
+                                             shouldStop: shouldStop, checkpoint: { makeState in
             // After the first pass the restored checkpoint's blocks are all freed (the cache grows its own on that pass).
             if restoredBlocksFreed {
                 restoredBlocksFreed = false
