@@ -160,7 +160,7 @@ public final class Evaluator {
             guard ids.count == 1 else { throw EvaluationError.sinkTextNotOneToken(config: config.text, tokens: ids) }
             prefix = Array(repeating: ids[0], count: sinks)
         }
-        let resumedHistory = resumed.map { $0.recomputeHistory ?? [] }
+        let resumedHistory = resumed?.recomputeHistory ?? []
         var stream = if let position = resumed?.stream {
             TokenStream(dataset: dataset, prefix: prefix, maxPredictions: options.maxPredictions, tokenize: tokenizer.encodeDocument,
                         resumingAt: position)
@@ -171,8 +171,10 @@ public final class Evaluator {
         switch config.policy {
         case .dense, .sinkWindow, .heavyHitters, .tova:
             let cache = Self.cache(for: config, options: options, shape: shape, rotary: rotary, local: local, alibi: alibi)
+            // Consumed, so that the checkpoint's layers are freed once copied: held for the whole run, they kept a
+            // resumed job ~47 MB of heap above one that never stopped (SmolLM2 at 4+1020).
             if let resumed = consume resumed {
-                guard Self.restore(cache, from: resumed.cache) else { throw EvaluationError.stateDoesNotFit(config: config.text) }
+                guard let snapshot = resumed.cache, cache.restore(snapshot) else { throw EvaluationError.stateDoesNotFit(config: config.text) }
             }
             let state = ForwardState(config: model.config, capacity: Self.passTokens(config, options))
             state.profile = options.profile
@@ -180,7 +182,7 @@ public final class Evaluator {
                                         record: record)
             if !stopped { ended(cache) }
         case let .recompute(length, stride):
-            let history = resumedHistory ?? []
+            let history = resumedHistory
             guard history.count <= length else { throw EvaluationError.stateDoesNotFit(config: config.text) }
             let state = ForwardState(config: model.config, capacity: options.exactTokenByToken ? 1 : length, scoredCapacity: stride)
             state.profile = options.profile
@@ -191,13 +193,6 @@ public final class Evaluator {
         if let error = stream.error { throw error }
         skipped(stream.skippedDocuments)
         return stopped
-    }
-
-    /// Copies a checkpoint's cache into `cache`, taking the snapshot so that its layers are freed on return: held
-    /// for the whole run, they kept a resumed job ~47 MB of heap above one that never stopped (SmolLM2 at 4+1020).
-    private static func restore(_ cache: ResumableCache, from snapshot: consuming KVCacheSnapshot?) -> Bool {
-        guard let snapshot = consume snapshot else { return false }
-        return cache.restore(snapshot)
     }
 
     /// The cache of a policy that keeps keys from pass to pass: the token-by-token definition, or the chunked path.
