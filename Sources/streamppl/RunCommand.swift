@@ -105,7 +105,8 @@ struct RunCommand: ParsableCommand {
     private func plan() throws {
         do {
             let request = try resolvedSettings()
-            let plan = try RunPlan.make(settings: request.settings, shard: request.shard, parallelJobs: request.parallelJobs)
+            let plan = try RunPlan.make(settings: request.settings, shard: request.shard, parallelJobs: request.parallelJobs,
+                                        checkpointInterval: request.checkpointInterval)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

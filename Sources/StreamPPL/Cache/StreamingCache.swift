@@ -31,7 +31,7 @@ public final class StreamingCache: ResumableCache {
     private let windowKeys: [FloatBuffer]    // per layer (windowRows, kvWidth): stream indices windowBase..<fedCount
     private let windowValues: [FloatBuffer]
     private var windowBase: Int
-    private var windowRows = 0               // rows each window buffer can hold
+    private(set) var windowRows = 0          // rows each window buffer can hold
 
     // The pass being fed: stream indices passStart..<passStart+passCount, window keys from passWindowStart.
     private var passStart = 0
@@ -50,7 +50,7 @@ public final class StreamingCache: ResumableCache {
     private let rotatedSinkKeys = FloatBuffer()    // (sinks, kvWidth)
     private let windowQueries = FloatBuffer()      // (count, queryWidth)
     private let sinkQueries = FloatBuffer()        // (count, queryWidth)
-    private let scores = FloatBuffer()             // (heads, count, window keys of the pass)
+    let scores = FloatBuffer()                     // (heads, count, window keys of the pass)
     private let sinkScores = FloatBuffer()         // (heads, count, sink keys of the pass)
 
     /// `local`: the model's local layers, when it has them; `alibi`: its position biases, when it has them.
@@ -165,12 +165,10 @@ public final class StreamingCache: ResumableCache {
                                   keyPositions: Array(0 ..< min(sinks, end)))
         }
         if end - windowBase > windowRows {
-            // Slack of a quarter of the window (at least two passes), so compaction is rare but a large
-            // window does not double its memory.
             let keptRows = max(0, passStart - passWindowStart)
             let dropped = max(0, passWindowStart - windowBase)
             let width = shape.keyValueWidth
-            let newRows = max(neededRows + max(2 * count, neededRows / 4), windowRows)
+            let newRows = max(Self.windowRoom(neededRows: neededRows, passTokens: count), windowRows)
             for buffer in windowKeys + windowValues {
                 if keptRows > 0, dropped > 0 {
                     memmove(buffer.pointer, buffer.pointer + dropped * width, keptRows * width * MemoryLayout<Float>.size)
@@ -188,6 +186,33 @@ public final class StreamingCache: ResumableCache {
         sinkQueries.reserve(count * shape.queryWidth)
         scores.reserve(shape.heads * count * neededRows)
         sinkScores.reserve(shape.heads * count * max(sinks, 1))
+    }
+
+    /// The window rows allocated for a pass of `passTokens` that needs `neededRows`: a slack of a quarter of the window
+    /// (at least two passes), so compaction is rare but a large window does not double its memory.
+    /// Saturates at Int.max, which a caller counting bytes then reports as too many.
+    static func windowRoom(neededRows: Int, passTokens: Int) -> Int {
+        let (rows, overflow) = neededRows.addingReportingOverflow(max(2 * passTokens, neededRows / 4))
+        return overflow ? .max : rows
+    }
+
+    /// What a cache without a window (`dense`) has allocated once `tokens` are fed in passes of `passTokens`, as `prepare`
+    /// grows it (each buffer to the pass's room, at least double, zero-filled and so resident): its window rows per layer,
+    /// its scores buffer, and the most the scores held while one was copied into the next (old and new at once). For
+    /// sizing a run before it starts.
+    static func unboundedGrowth(after tokens: Int, passTokens: Int, heads: Int) -> (rows: Int, scoreFloats: Int, scorePeakFloats: Int) {
+        var rows = 0, scoreFloats = 1, scorePeakFloats = 1, fed = 0
+        while fed < tokens {
+            let end = min(fed + passTokens, tokens), count = end - fed
+            if end > rows { rows = max(windowRoom(neededRows: end, passTokens: count), 2 * rows) }
+            if heads * count * end > scoreFloats {
+                let grown = max(heads * count * end, 2 * scoreFloats)
+                scorePeakFloats = max(scorePeakFloats, scoreFloats + grown)
+                scoreFloats = grown
+            }
+            fed = end
+        }
+        return (rows, scoreFloats, scorePeakFloats)
     }
 
     public func commit(count: Int) {

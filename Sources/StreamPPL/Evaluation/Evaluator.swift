@@ -88,7 +88,7 @@ public final class Evaluator {
         self.tokenizer = tokenizer
     }
 
-    /// The fewest bytes the KV cache, attention scores, activations and logits of `config` take with these options
+    /// The bytes the KV cache, attention scores, activations and logits of `config` take with these options
     /// (nil: more than an Int counts). Every product is checked: release builds use -Ounchecked, where an overflow
     /// would wrap silently. A dense cache grows with the stream; only its first pass is counted.
     public func requiredBytes(for config: CacheConfig, options: EvaluationOptions) -> Int? {
@@ -104,7 +104,11 @@ public final class Evaluator {
         let scored: Int, sinks: Int, rows: Int   // rows: the most window (or recompute) keys one pass sees
         switch config.policy {
         case .dense: (scored, sinks, rows) = (pass, 0, pass)
-        case let .sinkWindow(sinkCount, window, _): (scored, sinks, rows) = (pass, sinkCount, sum(window, pass))
+        case let .sinkWindow(sinkCount, window, _):
+            // A pass of several tokens goes through `StreamingCache`, whose window keeps some slack; one token through
+            // `ExactCache`'s ring of window + 1.
+            let needed = sum(window, pass)
+            (scored, sinks, rows) = (pass, sinkCount, pass > 1 ? StreamingCache.windowRoom(neededRows: needed, passTokens: pass) : needed)
         case let .recompute(length, stride): (scored, sinks, rows) = (min(stride, pass), 0, length)
         case .heavyHitters, .tova: (scored, sinks, rows) = (pass, 0, sum(config.policy.keptTokens ?? 0, pass))
         }

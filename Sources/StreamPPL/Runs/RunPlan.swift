@@ -7,8 +7,10 @@ import StreamPPLKernels
 /// Slurm array needs.
 ///
 /// Time: each job's useful floating-point work (`FLOPCount`, attention included) divided by the GFLOP/s its path reached in
-/// the calibration, on the threads the job will have (`--jobs`). Memory: this process after loading the model, plus the
-/// job's cache and pass buffers (`Evaluator.requiredBytes`) and, for `dense`, the keys and values of its whole stream.
+/// the calibration, on the threads the job will have (`--jobs`). Memory: this process after the calibration (the model,
+/// its weights as the passes read them, BLAS's buffers), plus the job's cache and pass buffers (`Evaluator.requiredBytes`),
+/// for `dense` the keys, values and scores its buffers will have grown to (`StreamingCache.unboundedGrowth`), and a copy of
+/// what its cache holds when the job runs long enough to write a checkpoint.
 public struct RunPlan: Sendable, Codable {
     public struct Job: Sendable, Codable, Equatable {
         public let index: Int
@@ -41,11 +43,10 @@ public struct RunPlan: Sendable, Codable {
     public let machine: String
 
     /// Counts, calibrates and estimates the jobs of `settings` (of `shard`, when given) run `parallelJobs` at a time.
-    public static func make(settings: RunSettings, shard: Shard?, parallelJobs: Int) throws -> RunPlan {
+    public static func make(settings: RunSettings, shard: Shard?, parallelJobs: Int, checkpointInterval: TimeInterval) throws -> RunPlan {
         try settings.validate()
         let gguf = try GGUFFile(path: settings.model)
         let evaluator = Evaluator(model: try ModelRegistry.load(gguf), tokenizer: try Tokenizer(gguf: gguf))
-        let modelBytes = MachineInfo.residentBytes() ?? 0
         let options = settings.evaluationOptions
         let jobs = settings.jobs.filter { shard?.selects($0) ?? true }
         var datasets: [String: Dataset] = [:]
@@ -66,29 +67,42 @@ public struct RunPlan: Sendable, Codable {
             guard calibrations[path] == nil, let dataset = datasets[job.data] else { continue }
             calibrations[path] = try calibrate(job.config, path: path, evaluator: evaluator, dataset: dataset, options: options)
         }
+        // Measured after the calibration: the model, its weights as the passes read them and BLAS's buffers are resident.
+        let baseBytes = MachineInfo.residentBytes() ?? 0
         let flops = FLOPCount(config: evaluator.model.config)
         let layout = evaluator.model.config
+        let floatBytes = MemoryLayout<Float>.size
+        let tokenBytes = layout.layerCount * 2 * layout.keyValueSize * floatBytes   // one token's keys and values
         let planned = try jobs.map { job -> Job in
             let path = Self.path(of: job.config, options: options)
             let count = predictions[job.data] ?? 0
             guard let rate = calibrations[path]?.gigaflops, rate > 0 else { throw ReportError(path: job.data, reason: "too short to time a pass") }
+            let seconds = flops.stream(predictions: count, policy: job.config.policy) / (rate * 1e9)
             var extra = evaluator.requiredBytes(for: job.config, options: options) ?? .max
-            if case .dense = job.config.policy {
-                extra += layout.layerCount * 2 * count * layout.keyValueSize * MemoryLayout<Float>.size
+            var heldTokens = min(job.config.policy.keptTokens ?? count, count)
+            switch job.config.policy {
+            case .dense where path == "chunked":
+                let grown = StreamingCache.unboundedGrowth(after: count, passTokens: options.chunkSize, heads: layout.headCount)
+                extra += grown.rows * tokenBytes + grown.scorePeakFloats * floatBytes
+            case .dense:
+                extra += 2 * count * tokenBytes   // at most: buffers that double as they grow
+            case .recompute: heldTokens = 0   // its checkpoint holds token ids, not keys and values
+            default: break
             }
+            if seconds > checkpointInterval { extra += heldTokens * tokenBytes }
             return Job(index: job.index, config: job.config.text, data: job.data, predictions: count, path: path,
-                       seconds: flops.stream(predictions: count, policy: job.config.policy) / (rate * 1e9), peakBytes: modelBytes + extra)
+                       seconds: seconds, peakBytes: baseBytes + extra)
         }
         // Slots take jobs in order, as `SideBySide` does.
         var slotEnds = Array(repeating: 0.0, count: slots)
         var running: [(end: Double, bytes: Int)] = []
-        var peak = modelBytes
+        var peak = baseBytes
         for job in planned {
             let slot = slotEnds.indices.min { slotEnds[$0] < slotEnds[$1] } ?? 0
             let start = slotEnds[slot]
             slotEnds[slot] = start + job.seconds
-            running = running.filter { $0.end > start } + [(slotEnds[slot], job.peakBytes - modelBytes)]
-            peak = max(peak, modelBytes + running.reduce(0) { $0 + $1.bytes })
+            running = running.filter { $0.end > start } + [(slotEnds[slot], job.peakBytes - baseBytes)]
+            peak = max(peak, baseBytes + running.reduce(0) { $0 + $1.bytes })
         }
         return RunPlan(jobs: planned, calibrations: calibrations.values.sorted { $0.path < $1.path }, parallelJobs: slots, threadsPerJob: threads,
                        wallSeconds: slotEnds.max() ?? 0, peakBytes: peak, machine: MachineInfo.description)
@@ -109,8 +123,8 @@ public struct RunPlan: Sendable, Codable {
         return count
     }
 
-    /// A few passes of `config` on the start of `dataset`: 2 chunks on the chunked path, 32 tokens token by token, 2
-    /// re-computation passes.
+    /// A few passes of `config` on the start of `dataset`: 2 chunks on the chunked path after an untimed one, 32 tokens token
+    /// by token, 2 re-computation passes.
     private static func calibrate(_ config: CacheConfig, path: String, evaluator: Evaluator, dataset: Dataset,
                                   options: EvaluationOptions) throws -> Calibration {
         let predictions: Int
@@ -119,7 +133,10 @@ public struct RunPlan: Sendable, Codable {
         default: predictions = path == "chunked" ? 2 * options.chunkSize : 32
         }
         let benchmark = ThroughputBenchmark(evaluator: evaluator, dataset: dataset)
-        let measured = try benchmark.measure(config, predictions: predictions, passSize: options.chunkSize, exact: options.exactTokenByToken)
+        // The first chunk is not timed: it pays for first touches of the weights and buffers, which a long job pays once.
+        let warmup = path == "chunked" ? options.chunkSize : 0
+        let measured = try benchmark.measure(config, predictions: predictions, warmup: warmup, passSize: options.chunkSize,
+                                             exact: options.exactTokenByToken)
         return Calibration(path: path, config: config.text, predictions: measured.predictions, seconds: measured.seconds, gigaflops: measured.gigaflops)
     }
 
