@@ -38,7 +38,7 @@ public struct RunPlan: Sendable, Codable {
     public let threadsPerJob: Int
     /// Jobs taken in order by `parallelJobs` slots, each slot starting its next job when its last one ends.
     public let wallSeconds: Double
-    /// The model's resident memory plus the largest caches that run at the same time.
+    /// This process's resident memory after the calibration plus the largest caches that run at the same time.
     public let peakBytes: Int
     public let machine: String
 
